@@ -1,0 +1,59 @@
+"""The audit page's filters: a plain GET form whose fields are the URL's query."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from django import forms
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from zoomadmin.audit.models import Action, AuditEvent, Outcome
+
+
+class AuditFilterForm(forms.Form):
+    actor = forms.CharField(required=False, max_length=150, label="Staff member")
+    target = forms.CharField(required=False, max_length=254, label="Zoom user (email or id)")
+    action = forms.ChoiceField(
+        required=False, choices=[("", "Any action"), *Action.choices], label="Action"
+    )
+    outcome = forms.ChoiceField(
+        required=False,
+        choices=[("", "Any outcome"), *[c for c in Outcome.choices if c[0]]],
+        label="Outcome",
+    )
+    date_from = forms.DateField(
+        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def clean(self) -> dict[str, object]:
+        cleaned = super().clean() or {}
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end and start > end:
+            raise forms.ValidationError("“From” must be on or before “To”.")
+        return cleaned
+
+    def apply(self, events: QuerySet[AuditEvent]) -> QuerySet[AuditEvent]:
+        """Narrow ``events`` to the filter. Call only after ``is_valid()``."""
+        data = self.cleaned_data
+        if data.get("actor"):
+            events = events.filter(actor_username__iexact=data["actor"])
+        if data.get("target"):
+            target = data["target"]
+            events = events.filter(Q(target_email__iexact=target) | Q(target_zoom_id=target))
+        if data.get("action"):
+            events = events.filter(action=data["action"])
+        if data.get("outcome"):
+            events = events.filter(outcome=data["outcome"])
+        if data.get("date_from"):
+            events = events.filter(created_at__gte=_start_of(data["date_from"]))
+        if data.get("date_to"):
+            events = events.filter(created_at__lt=_start_of(data["date_to"] + timedelta(days=1)))
+        return events
+
+
+def _start_of(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_current_timezone())

@@ -1,0 +1,95 @@
+"""A search result, signed, so the confirm and force-logout steps can trust it.
+
+The confirmation form carries the Zoom user as the search showed it (id, email,
+name, SSO or not) in a signed, timestamped value: the agent confirms what they saw,
+the audit row freezes it, and nobody can edit the hidden field to aim at someone else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from django.core import signing
+
+from zoomadmin.zoom.client import ZoomUser
+from zoomadmin.zoom.ids import is_user_reference
+
+_SALT = "zoomadmin.helpdesk.target"
+# A result older than this is searched again: a user's status can change in an hour.
+MAX_AGE_SECONDS = 60 * 60
+
+LOGIN_TYPE_NAMES = {
+    0: "Facebook",
+    1: "Google",
+    11: "phone number",
+    21: "WeChat",
+    23: "Alipay",
+    24: "Apple",
+    27: "Microsoft",
+    97: "mobile device",
+    98: "RingCentral",
+    99: "API",
+    100: "Zoom work email",
+    101: "SSO",
+}
+
+
+class BadTarget(Exception):
+    """The signed target is missing, altered or too old."""
+
+
+@dataclass(frozen=True)
+class Target:
+    zoom_id: str
+    email: str
+    name: str
+    status: str
+    login_types: tuple[int, ...]
+
+    @property
+    def signs_in_with_sso(self) -> bool:
+        return 101 in self.login_types
+
+    @property
+    def sign_in_methods(self) -> str:
+        names = [LOGIN_TYPE_NAMES.get(t, f"type {t}") for t in self.login_types]
+        return ", ".join(names) or "unknown"
+
+    @property
+    def zoom_reference(self) -> str:
+        """What to put in Zoom's URL: the id, or the email for users Zoom gave no id."""
+        return self.zoom_id or self.email
+
+    @classmethod
+    def from_user(cls, user: ZoomUser) -> Target:
+        return cls(
+            zoom_id=user.id,
+            email=user.email,
+            name=user.name,
+            status=user.status,
+            login_types=user.login_types,
+        )
+
+    def sign(self) -> str:
+        return signing.dumps(asdict(self), salt=_SALT, compress=True)
+
+
+def load_target(value: str | None) -> Target:
+    if not value:
+        raise BadTarget("missing")
+    try:
+        data = signing.loads(value, salt=_SALT, max_age=MAX_AGE_SECONDS)
+        target = Target(
+            zoom_id=str(data["zoom_id"]),
+            email=str(data["email"]),
+            name=str(data["name"]),
+            status=str(data["status"]),
+            login_types=tuple(int(t) for t in data["login_types"]),
+        )
+    except signing.SignatureExpired:
+        raise BadTarget("expired") from None
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        raise BadTarget("invalid") from None
+    if not is_user_reference(target.zoom_reference):
+        raise BadTarget("invalid")
+    return target

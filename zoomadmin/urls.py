@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from zoomadmin import views
+from zoomadmin.accounts.views import SignInView, SignOutView
+
+urlpatterns = [
+    path("accounts/login/", SignInView.as_view(), name="login"),
+    path("accounts/logout/", SignOutView.as_view(), name="logout"),
+    path("audit/", include("zoomadmin.audit.urls")),
+    path("healthz", views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("", include("zoomadmin.helpdesk.urls")),
+]
