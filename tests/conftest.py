@@ -17,7 +17,14 @@ PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture
-def sandbox() -> Iterator[ZoomSandbox]:
+def zoom_http() -> Iterator[responses.RequestsMock]:
+    """Every outgoing HTTP request of the test goes through this mock (unmatched: refused)."""
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        yield rsps
+
+
+@pytest.fixture
+def sandbox(zoom_http: responses.RequestsMock) -> ZoomSandbox:
     """The Zoom sandbox answering every request to the configured Zoom base URLs."""
     fake = ZoomSandbox(
         user_count=60,
@@ -26,14 +33,13 @@ def sandbox() -> Iterator[ZoomSandbox]:
         client_id=settings.ZOOM_CLIENT_ID,
         client_secret=settings.ZOOM_CLIENT_SECRET,
     )
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
-        install(
-            fake,
-            rsps,
-            api_base_url=settings.ZOOM_API_BASE_URL,
-            oauth_base_url=settings.ZOOM_OAUTH_BASE_URL,
-        )
-        yield fake
+    install(
+        fake,
+        zoom_http,
+        api_base_url=settings.ZOOM_API_BASE_URL,
+        oauth_base_url=settings.ZOOM_OAUTH_BASE_URL,
+    )
+    return fake
 
 
 @pytest.fixture
@@ -51,7 +57,8 @@ def make_staff(username: str, *, group: str | None = None, superuser: bool = Fal
         username=username, password=PASSWORD, is_superuser=superuser, is_staff=superuser
     )
     if group:
-        user.groups.add(Group.objects.get(name=group))
+        # get_or_create: transactional tests flush the groups the data migration made.
+        user.groups.add(Group.objects.get_or_create(name=group)[0])
     return user
 
 
@@ -89,3 +96,20 @@ def helpdesk_client(helpdesk: User) -> Client:
 @pytest.fixture
 def manager_client(manager: User) -> Client:
     return signed_in(manager)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    from django.db import connection
+
+    if item.get_closest_marker("postgres") and connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: run with DATABASE_URL=postgres://… (CI does)")
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    import os
+
+    from django.db import connection
+
+    # CI's PostgreSQL run must really be on PostgreSQL, or its postgres tests would skip.
+    if os.environ.get("ZOOMADMIN_REQUIRE_POSTGRES") == "1" and connection.vendor != "postgresql":
+        raise pytest.UsageError("ZOOMADMIN_REQUIRE_POSTGRES=1 but DATABASE_URL is not PostgreSQL")

@@ -1,4 +1,4 @@
-"""Cross-cutting request plumbing: request ids for logs and audit rows, TLS redirects."""
+"""Cross-cutting request plumbing: request ids for logs and audit rows, health checks."""
 
 from __future__ import annotations
 
@@ -7,11 +7,7 @@ import logging
 import secrets
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponseBase, HttpResponsePermanentRedirect
-from django.http.request import split_domain_port
-from django.middleware.security import SecurityMiddleware as DjangoSecurityMiddleware
-
-from zoomadmin.env import is_loopback_host
+from django.http import HttpRequest, HttpResponseBase
 
 _request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 
@@ -46,20 +42,6 @@ class RequestIdLogFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = _request_id.get()
         return True
-
-
-class SecurityMiddleware(DjangoSecurityMiddleware):
-    """Django's SecurityMiddleware, without the HTTPS redirect for loopback hosts.
-
-    Traffic to 127.0.0.1 never leaves the machine, so a local check or demo with
-    DEBUG off works over plain http; every other host is redirected to https.
-    """
-
-    def process_request(self, request: HttpRequest) -> HttpResponsePermanentRedirect | None:
-        domain, _port = split_domain_port(request.get_host())
-        if is_loopback_host(domain):
-            return None
-        return super().process_request(request)
 
 
 class HealthCheckMiddleware:

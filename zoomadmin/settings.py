@@ -54,7 +54,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "zoomadmin.middleware.HealthCheckMiddleware",
     "zoomadmin.middleware.RequestIdMiddleware",
-    "zoomadmin.middleware.SecurityMiddleware",
+    "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -137,7 +137,13 @@ CSRF_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SECURE = not DEBUG
 CSRF_FAILURE_VIEW = "zoomadmin.views.csrf_failure"
 
-SECURE_SSL_REDIRECT = env.get_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+# Redirect to https, except when the app answers only to loopback names: traffic to
+# 127.0.0.1 never leaves the machine, and a local check with DEBUG off must still work.
+_only_loopback = bool(ALLOWED_HOSTS) and all(
+    env.is_loopback_host(host.split(":")[0] if host.count(":") == 1 else host)
+    for host in ALLOWED_HOSTS
+)
+SECURE_SSL_REDIRECT = env.get_bool("SECURE_SSL_REDIRECT", default=not DEBUG and not _only_loopback)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 if env.get_bool("BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -4,6 +4,8 @@ from django.urls import include, path
 from zoomadmin import views
 from zoomadmin.accounts.views import SignInView, SignOutView
 
+handler403 = "zoomadmin.views.permission_denied"
+
 urlpatterns = [
     path("accounts/login/", SignInView.as_view(), name="login"),
     path("accounts/logout/", SignOutView.as_view(), name="logout"),

@@ -7,6 +7,8 @@ from django.template.response import TemplateResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from zoomadmin.audit.log import record_denied
+
 
 @require_GET
 @never_cache
@@ -22,11 +24,19 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok", "database": "ok"})
 
 
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """Django's 403 handler: whoever raised PermissionDenied (the admin, say), it is audited."""
+    record_denied(request, "permission denied")
+    return TemplateResponse(request, "403.html", status=403)
+
+
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """A stale page (signing in rotates the token) makes htmx reload instead of failing.
 
-    Ordinary form posts get a page that says what happened and what to do.
+    Ordinary form posts get a page that says what happened and what to do. Either way
+    the refusal is audited: a cross-site POST is worth knowing about.
     """
+    record_denied(request, f"CSRF check failed: {reason}")
     response = TemplateResponse(request, "errors/csrf.html", status=403)
     if request.headers.get("HX-Request") == "true":
         response["HX-Refresh"] = "true"

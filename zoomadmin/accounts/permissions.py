@@ -35,7 +35,7 @@ def role_required(allowed: frozenset[Role]) -> Callable[[View], View]:
                 return no_role_response(request)
             needed = " or ".join(sorted(role.value for role in allowed))
             record_denied(request, f"needs {needed}")
-            template = "errors/_refused.html" if request.htmx else "errors/403.html"
+            template = "errors/_refused.html" if request.htmx else "403.html"
             return TemplateResponse(request, template, {"needed": needed}, status=403)
 
         return wrapper

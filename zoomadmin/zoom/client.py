@@ -7,6 +7,7 @@ one new token and one retry; every failure becomes a ``ZoomError`` subclass.
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,6 +37,7 @@ TOKEN_EXPIRED_CODE = 124
 USER_NOT_FOUND_CODE = 1001
 
 _local = threading.local()
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -135,6 +137,15 @@ def _call(method: str, url: str, *, params: dict[str, Any] | None = None) -> req
         # live Zoom answers 401): one new token, one retry.
         token = tokens.access_token(stale=token)
         response = _send(method, url, token, params)
+    # Method, path (an id or email, never free text), status and Zoom's tracking id:
+    # enough to match a complaint to Zoom's logs, and never a token.
+    logger.info(
+        "zoom %s %s -> %s %s",
+        method,
+        url.removeprefix(settings.ZOOM_API_BASE_URL),
+        response.status_code,
+        _tracking_id(response),
+    )
     if response.status_code >= 400:
         raise error_from_response(response)
     return response

@@ -9,6 +9,7 @@ burst of requests that all find the token expired fetch exactly one.
 from __future__ import annotations
 
 import functools
+import logging
 from datetime import timedelta
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -19,6 +20,8 @@ from django.utils import timezone
 from zoomadmin.zoom import oauth
 from zoomadmin.zoom.errors import ZoomNotConfigured
 from zoomadmin.zoom.models import ZoomToken
+
+logger = logging.getLogger(__name__)
 
 CONNECTION = "default"
 # Refetch a little before Zoom's expiry so a token never dies between check and use.
@@ -69,6 +72,7 @@ def access_token(*, stale: str | None = None) -> str:
         if token is not None:
             return token  # another request fetched one while we waited for the lock
         grant = oauth.fetch_server_to_server_token()
+        logger.info("fetched a new Zoom access token, valid until %s", grant.expires_at)
         row.access_token_encrypted = encrypt(grant.access_token)
         row.refresh_token_encrypted = ""
         row.expires_at = grant.expires_at
