@@ -79,6 +79,10 @@ class AuditUnavailable(Exception):
     """The intent could not be written, so Zoom was not called."""
 
 
+class SubmissionMismatch(Exception):
+    """A confirmation form's id came back with a different Zoom user: a forged post."""
+
+
 def do_force_logout(
     target: Target, *, reason: str, submission_id: uuid.UUID, request: HttpRequest
 ) -> ForceLogoutResult:
@@ -86,7 +90,8 @@ def do_force_logout(
 
     A second call with the same ``submission_id`` (a double click, a resent form)
     does not call Zoom again: it reports what the first one recorded.
-    Raises ``AuditUnavailable`` if the intent cannot be committed.
+    Raises ``AuditUnavailable`` if the intent cannot be committed, and
+    ``SubmissionMismatch`` if the id was first used for another Zoom user.
     """
     try:
         # durable: the intent must be committed, not merely written, before Zoom is called.
@@ -158,6 +163,8 @@ def success_message(target: Target) -> str:
 
 def _earlier_submission(target: Target, submission_id: uuid.UUID) -> ForceLogoutResult:
     intent = AuditEvent.objects.get(submission_id=submission_id)
+    if (intent.target_zoom_id, intent.target_email) != (target.zoom_id, target.email):
+        raise SubmissionMismatch
     result = intent.results.order_by("-id").first()
     if result is None:
         return ForceLogoutResult(

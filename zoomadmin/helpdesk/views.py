@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from zoomadmin.accounts.permissions import role_required
 from zoomadmin.accounts.roles import CAN_FORCE_LOGOUT
+from zoomadmin.audit.log import record_denied
 from zoomadmin.helpdesk import actions
 from zoomadmin.helpdesk.forms import ForceLogoutForm, SearchForm
 from zoomadmin.helpdesk.targets import BadTarget, Target, load_target
@@ -93,6 +94,9 @@ def force_logout(request: HtmxHttpRequest) -> HttpResponse:
             submission_id=form.cleaned_data["submission_id"],
             request=request,
         )
+    except actions.SubmissionMismatch:
+        record_denied(request, "confirmation form reused for another Zoom user")
+        return _bad_target(request)
     except actions.AuditUnavailable:
         context = {"target": target, "audit_unavailable": True}
         return _render(request, PAGE, "audit_unavailable", context, status=503)
