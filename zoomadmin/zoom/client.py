@@ -52,6 +52,7 @@ class ZoomUser:
     dept: str
     login_types: tuple[int, ...]
     last_login_time: datetime | None
+    role_id: str = ""
 
     @property
     def name(self) -> str:
@@ -78,6 +79,7 @@ class ZoomUser:
             dept=str(data.get("dept") or ""),
             login_types=tuple(int(t) for t in login_types if isinstance(t, int)),
             last_login_time=parse_datetime(last_login) if isinstance(last_login, str) else None,
+            role_id=str(data.get("role_id") or ""),
         )
 
 
@@ -117,6 +119,42 @@ def revoke_sso_token(user_id: str) -> ZoomAnswer:
     """
     response = _call("DELETE", user_url(user_id, "token"))
     return ZoomAnswer(status=response.status_code, tracking_id=_tracking_id(response))
+
+
+@dataclass(frozen=True)
+class UserPage:
+    users: list[ZoomUser]
+    next_page_token: str
+    total_records: int | None
+
+
+LIST_USERS_MAX_PAGE_SIZE = 2000  # the spec's maximum for GET /users (ZOOM_API.md 2.1)
+
+
+def list_users_page(
+    status: str = "active", *, page_size: int = LIST_USERS_MAX_PAGE_SIZE, next_page_token: str = ""
+) -> UserPage:
+    """GET /users ("List users", Medium): one page of the account's users. One call to Zoom.
+
+    https://developers.zoom.us/docs/api/users/#tag/users/GET/users
+    Pages are linked by ``next_page_token`` (valid 15 minutes); the last page's is "".
+    List items carry no ``login_types``: only ``get_user`` tells SSO from not.
+    """
+    if status not in {"active", "inactive", "pending"}:
+        raise ValueError("status must be active, inactive or pending")
+    params: dict[str, Any] = {"status": status, "page_size": page_size}
+    if next_page_token:
+        params["next_page_token"] = next_page_token
+    response = _call("GET", f"{settings.ZOOM_API_BASE_URL}/users", params=params)
+    body = _json(response)
+    if not isinstance(body, dict) or not isinstance(body.get("users"), list):
+        raise ZoomBadResponse("Zoom sent a user list we cannot read.")
+    total = body.get("total_records")
+    return UserPage(
+        users=[ZoomUser.from_api(item) for item in body["users"]],
+        next_page_token=str(body.get("next_page_token") or ""),
+        total_records=total if isinstance(total, int) else None,
+    )
 
 
 def _session() -> requests.Session:
