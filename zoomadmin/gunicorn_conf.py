@@ -16,3 +16,10 @@ errorlog = "-"
 # Request bodies are small forms; refuse absurd header sizes early.
 limit_request_field_size = 8190
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+_zoom_calls = int(os.environ.get("ZOOM_MAX_CONCURRENCY", "4"))
+if _zoom_calls >= threads:
+    raise SystemExit(
+        f"ZOOM_MAX_CONCURRENCY ({_zoom_calls}) must be below GUNICORN_THREADS ({threads}), "
+        "or a slow Zoom can occupy every thread"
+    )

@@ -120,3 +120,32 @@ class ZoomBadResponse(ZoomError):
     outcome = "unknown"
     retryable = True
     advice = "It is safe to try again."
+
+
+class ZoomConnectionBroken(ZoomNotConfigured):
+    """Zoom refused our refresh token for good (invalid_grant): an administrator must
+    reconnect the OAuth app. Nothing is sent to Zoom until then."""
+
+
+class ZoomUnavailable(ZoomError):
+    """The circuit breaker is open: Zoom failed repeatedly, so calls are paused."""
+
+    retryable = True
+
+    def __init__(self, explanation: str, *, reopens_at: datetime) -> None:
+        super().__init__(explanation)
+        self.reopens_at = reopens_at
+
+    @property
+    def agent_message(self) -> str:
+        return (
+            f"{self.explanation} Nothing was sent. The dashboard tries Zoom again from "
+            f"{self.reopens_at:%H:%M:%S} UTC."
+        )
+
+
+class ZoomBusy(ZoomError):
+    """Too many Zoom calls are in flight from this server process; nothing was sent."""
+
+    retryable = True
+    advice = "Nothing was sent; try again in a moment."

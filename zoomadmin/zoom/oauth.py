@@ -1,8 +1,10 @@
-"""Getting access tokens from Zoom's OAuth host, with requests-oauthlib.
+"""Talking to Zoom's OAuth host, with requests-oauthlib.
 
 Server-to-Server OAuth: https://developers.zoom.us/docs/internal-apps/s2s-oauth/
 (``grant_type=account_credentials``, Basic client auth, parameters in the form body;
-ZOOM_API.md section 3.1).
+ZOOM_API.md section 3.1). OAuth app (authorization code with PKCE, rotating refresh
+tokens, revoke): https://developers.zoom.us/docs/integrations/oauth/ (section 3.2-3.3).
+Every request has a timeout; every failure is a ``ZoomError``.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 import requests
 from django.conf import settings
 from django.utils import timezone
-from oauthlib.oauth2 import BackendApplicationClient, OAuth2Error
+from oauthlib.oauth2 import BackendApplicationClient, InvalidGrantError, OAuth2Error
 from requests.auth import HTTPBasicAuth
 from requests_oauthlib import OAuth2Session
 
@@ -55,38 +57,113 @@ def fetch_server_to_server_token() -> TokenGrant:
     """POST /oauth/token with the account credentials. One HTTP call to Zoom's OAuth host."""
     session = OAuth2Session(client=AccountCredentialsClient(client_id=settings.ZOOM_CLIENT_ID))
     session.register_compliance_hook("access_token_response", _raise_for_http_error)
-    return _fetch(
-        session,
-        account_id=settings.ZOOM_ACCOUNT_ID,
-        include_client_id=False,
+    return _fetch(session, account_id=settings.ZOOM_ACCOUNT_ID, include_client_id=False)
+
+
+class RefreshRejected(ZoomAuthFailed):
+    """Zoom answered ``invalid_grant`` to a refresh: the refresh token is dead."""
+
+
+def authorization_url(*, redirect_uri: str, state: str, code_challenge: str) -> str:
+    """Where to send the administrator to approve the OAuth app (PKCE, S256). No call."""
+    session = OAuth2Session(settings.ZOOM_CLIENT_ID, redirect_uri=redirect_uri, state=state)
+    url, _ = session.authorization_url(
+        f"{settings.ZOOM_OAUTH_BASE_URL}/oauth/authorize",
+        code_challenge=code_challenge,
+        code_challenge_method="S256",
     )
+    return str(url)
+
+
+def exchange_code(*, code: str, redirect_uri: str, code_verifier: str) -> TokenGrant:
+    """POST /oauth/token with the authorization code. One call to Zoom's OAuth host."""
+    session = OAuth2Session(settings.ZOOM_CLIENT_ID, redirect_uri=redirect_uri)
+    session.register_compliance_hook("access_token_response", _raise_for_http_error)
+    return _fetch(session, code=code, code_verifier=code_verifier, include_client_id=False)
+
+
+def refresh(refresh_token: str) -> TokenGrant:
+    """POST /oauth/token with a refresh token. One call; Zoom rotates the refresh token,
+    so the one passed in is dead afterwards whatever happens to the answer."""
+    _allow_loopback_http()
+    session = OAuth2Session(settings.ZOOM_CLIENT_ID)
+    session.register_compliance_hook("refresh_token_response", _raise_for_http_error)
+    try:
+        token = session.refresh_token(
+            token_url(),
+            refresh_token=refresh_token,
+            auth=_client_auth(),
+            timeout=settings.ZOOM_TIMEOUT,
+        )
+    except InvalidGrantError as error:
+        raise RefreshRejected(
+            f"Zoom refused the stored refresh token ({error.description or 'invalid_grant'}).",
+            status=error.status_code,
+            zoom_message=str(error.description or ""),
+        ) from None
+    except Exception as error:
+        raise _as_zoom_error(error) from None
+    grant = _grant_from(token)
+    if not grant.refresh_token:
+        raise ZoomBadResponse("Zoom's sign-in service sent no new refresh token.")
+    return grant
+
+
+def revoke(token: str) -> None:
+    """POST /oauth/revoke (form body ``token=``). One call to Zoom's OAuth host."""
+    _allow_loopback_http()
+    try:
+        response = requests.post(
+            f"{settings.ZOOM_OAUTH_BASE_URL}/oauth/revoke",
+            data={"token": token},
+            auth=_client_auth(),
+            timeout=settings.ZOOM_TIMEOUT,
+        )
+    except requests.RequestException as error:
+        raise _as_zoom_error(error) from None
+    _raise_for_http_error(response)
+    if response.status_code >= 400:
+        raise ZoomAuthFailed(
+            f"Zoom refused to revoke the token (HTTP {response.status_code}).",
+            status=response.status_code,
+        )
+
+
+def _client_auth() -> HTTPBasicAuth:
+    return HTTPBasicAuth(settings.ZOOM_CLIENT_ID, settings.ZOOM_CLIENT_SECRET)
 
 
 def _fetch(session: OAuth2Session, **params: Any) -> TokenGrant:
     _allow_loopback_http()
     try:
         token = session.fetch_token(
-            token_url(),
-            auth=HTTPBasicAuth(settings.ZOOM_CLIENT_ID, settings.ZOOM_CLIENT_SECRET),
-            timeout=settings.ZOOM_TIMEOUT,
-            **params,
+            token_url(), auth=_client_auth(), timeout=settings.ZOOM_TIMEOUT, **params
         )
-    except ZoomError:
-        raise
-    except OAuth2Error as error:
+    except Exception as error:
+        raise _as_zoom_error(error) from None
+    return _grant_from(token)
+
+
+def _as_zoom_error(error: Exception) -> ZoomError:
+    """The ZoomError for whatever requests, oauthlib or the compliance hooks raised."""
+    if isinstance(error, ZoomError):
+        return error
+    if isinstance(error, OAuth2Error):
         reason = error.description or "no reason given"
-        raise ZoomAuthFailed(
+        return ZoomAuthFailed(
             f"Zoom refused our app credentials ({error.error}: {reason}).",
             status=error.status_code,
             zoom_message=str(error.description or ""),
-        ) from None
-    except requests.ConnectionError as error:
-        raise _transport_error(error) from None
-    except requests.Timeout:
-        raise ZoomNoAnswer("Zoom's sign-in service did not answer in time.") from None
-    except ValueError:
-        raise ZoomBadResponse("Zoom's sign-in service sent an answer we cannot read.") from None
-    return _grant_from(token)
+        )
+    if isinstance(error, requests.exceptions.ConnectTimeout):
+        return ZoomUnreachable("Zoom's sign-in service could not be reached in time.")
+    if isinstance(error, requests.ConnectionError):
+        return ZoomUnreachable("Zoom's sign-in service could not be reached.")
+    if isinstance(error, requests.Timeout):
+        return ZoomNoAnswer("Zoom's sign-in service did not answer in time.")
+    if isinstance(error, ValueError | requests.RequestException):
+        return ZoomBadResponse("Zoom's sign-in service sent an answer we cannot read.")
+    raise error
 
 
 def _grant_from(token: dict[str, Any]) -> TokenGrant:
@@ -121,12 +198,6 @@ def _raise_for_http_error(response: requests.Response) -> requests.Response:
             tracking_id=tracking_id,
         )
     return response
-
-
-def _transport_error(error: requests.ConnectionError) -> ZoomError:
-    if isinstance(error, requests.exceptions.ConnectTimeout):
-        return ZoomUnreachable("Zoom's sign-in service could not be reached in time.")
-    return ZoomUnreachable("Zoom's sign-in service could not be reached.")
 
 
 def _allow_loopback_http() -> None:
