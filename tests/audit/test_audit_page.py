@@ -55,7 +55,7 @@ def test_newest_first(manager_client: Client) -> None:
 
 def test_an_intent_without_a_result_says_so(manager_client: Client) -> None:
     record(Action.FORCE_LOGOUT_REQUESTED, actor_username="agent", target_email="a@b.example")
-    assert "No result recorded" in text(manager_client.get("/audit/"))
+    assert "Unknown: no result recorded" in text(manager_client.get("/audit/"))
 
 
 @pytest.mark.parametrize(
@@ -167,3 +167,97 @@ def test_helpdesk_is_refused_and_the_refusal_is_audited(helpdesk_client: Client)
     refusal = AuditEvent.objects.get(action=Action.DENIED)
     assert refusal.actor_username == "hana.helpdesk"
     assert "/audit/" in refusal.detail
+
+
+def test_filter_by_reason_text(manager_client: Client) -> None:
+    stolen = record(Action.FORCE_LOGOUT_REQUESTED, reason="Laptop STOLEN at the airport, INC-4")
+    record(Action.FORCE_LOGOUT_REQUESTED, reason="Phished, INC-5")
+    page = manager_client.get("/audit/", {"reason": "stolen"}).content.decode()
+    assert event_ids(page) == [stolen.pk]
+
+
+def test_filter_by_request_id(manager_client: Client, helpdesk_client: Client) -> None:
+    response = helpdesk_client.get("/audit/")  # refused: one "denied" row with this request id
+    request_id = response["X-Request-ID"]
+    add_events(3)
+    denied = AuditEvent.objects.get(request_id=request_id)
+    page = manager_client.get("/audit/", {"request_id": request_id}).content.decode()
+    assert event_ids(page) == [denied.pk]
+
+
+def test_a_zoom_id_filter_does_not_match_an_email_and_back(manager_client: Client) -> None:
+    by_id = record(Action.SEARCH, target_zoom_id="B" * 22)
+    by_email = record(Action.SEARCH, target_email="bbb@globex.example")
+    assert event_ids(manager_client.get("/audit/", {"target": "B" * 22}).content.decode()) == [
+        by_id.pk
+    ]
+    page = manager_client.get("/audit/", {"target": "BBB@globex.example"}).content.decode()
+    assert event_ids(page) == [by_email.pk]
+
+
+def test_every_filter_is_kept_in_the_links(manager_client: Client) -> None:
+    add_events(200, reason="INC-1", target_email="x@globex.example")
+    query = {
+        "actor": "agent1",
+        "target": "x@globex.example",
+        "action": "search",
+        "outcome": "success",
+        "date_from": "2000-01-01",
+        "date_to": "2999-12-31",
+        "reason": "INC",
+        "request_id": "",
+    }
+    page = manager_client.get("/audit/", query).content.decode().replace("&amp;", "&")
+    expected = (
+        "actor=agent1&target=x%40globex.example&action=search&outcome=success"
+        "&date_from=2000-01-01&date_to=2999-12-31&reason=INC"
+    )
+    assert f'href="/audit/export.csv?{expected}"' in page
+    assert f'href="/audit/export.jsonl?{expected}"' in page
+    assert f'href="?{expected}&before=' in page
+
+
+def test_the_summary_strip_counts_the_filtered_set_by_action_and_outcome(
+    manager_client: Client,
+) -> None:
+    add_events(7)  # searches, success, agents 0..2
+    record(Action.DENIED, actor_username="agent1", outcome=Outcome.DENIED)
+    record(Action.FORCE_LOGOUT_RESULT, actor_username="agent1", outcome=Outcome.FAILED)
+    record(Action.FORCE_LOGOUT_RESULT, actor_username="agent1", outcome=Outcome.FAILED)
+
+    response = manager_client.get("/audit/", {"actor": "agent1"})
+    page = text(response)
+
+    # agent1: searches 1 and 4 (two), one refusal, two failed results.
+    assert "5 events match this filter." in page
+    assert "By action: Force log out result 2 · Searched Zoom 2 · Refused 1" in page
+    assert "By outcome: Failed 2 · Success 2 · Denied 1" in page
+    assert response.context["summary"].total == 5
+
+
+def test_the_summary_strip_says_when_it_counts_only_the_newest_rows(
+    manager_client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from zoomadmin.audit import views
+
+    monkeypatch.setattr(views, "SUMMARY_CAP", 4)
+    add_events(6)
+    page = text(manager_client.get("/audit/", {"action": "search"}))
+    assert "More than 4 events match this filter; the counts below are for the newest 4" in page
+    assert "By action: Searched Zoom 4" in page
+    record(Action.SEARCH, actor_username="solo")
+    assert "1 event matches this filter." in text(manager_client.get("/audit/", {"actor": "solo"}))
+
+
+def test_a_hand_typed_cursor_still_gets_the_right_links(manager_client: Client) -> None:
+    events = add_events(150)  # agent0, agent1, agent2, agent0, ...
+    not_agent0 = events[100]
+    assert not_agent0.actor_username == "agent1"
+    page = manager_client.get("/audit/", {"actor": "agent0", "before": not_agent0.pk})
+    body = page.content.decode()
+    ids = event_ids(body)
+    assert ids == [e.pk for e in reversed(events[:100]) if e.actor_username == "agent0"][:50]
+    assert 'rel="prev"' in body, "agent0 rows newer than the cursor exist"
+    beyond = manager_client.get("/audit/", {"actor": "agent0", "before": events[-1].pk + 999})
+    assert 'rel="prev"' not in beyond.content.decode()
+    assert event_ids(beyond.content.decode())[0] == events[-3].pk

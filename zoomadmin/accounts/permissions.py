@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import ParamSpec
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.template.response import TemplateResponse
 
 from zoomadmin.accounts.roles import Role, has_any_role, roles_of
 from zoomadmin.audit.log import record_denied
 from zoomadmin.http import HtmxHttpRequest
 
-P = ParamSpec("P")
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def role_required(allowed: frozenset[Role]) -> Callable[[View], View]:
@@ -27,7 +25,7 @@ def role_required(allowed: frozenset[Role]) -> Callable[[View], View]:
 
     def decorator(view: View) -> View:
         @functools.wraps(view)
-        def wrapper(request: HtmxHttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        def wrapper(request: HtmxHttpRequest, *args: object, **kwargs: object) -> HttpResponseBase:
             if has_any_role(request.user, allowed):
                 return view(request, *args, **kwargs)
             if not roles_of(request.user):

@@ -12,6 +12,7 @@ class AuditEventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     list_display = (
         "id",
+        "seq",
         "created_at",
         "actor_username",
         "action",

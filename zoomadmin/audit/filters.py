@@ -1,11 +1,16 @@
-"""The audit page's filters: a plain GET form whose fields are the URL's query."""
+"""The audit page's filters: a plain GET form whose fields are the URL's query.
+
+The same form narrows the page, its summary strip and the exports, so a shared link,
+the counts above the table and a downloaded file always describe the same rows.
+"""
 
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from urllib.parse import urlencode
 
 from django import forms
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from zoomadmin.audit.models import Action, AuditEvent, Outcome
@@ -28,6 +33,8 @@ class AuditFilterForm(forms.Form):
     date_to = forms.DateField(
         required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
     )
+    reason = forms.CharField(required=False, max_length=200, label="Reason contains")
+    request_id = forms.CharField(required=False, max_length=64, label="Request id")
 
     def clean(self) -> dict[str, object]:
         cleaned = super().clean() or {}
@@ -43,7 +50,12 @@ class AuditFilterForm(forms.Form):
             events = events.filter(actor_username__iexact=data["actor"])
         if data.get("target"):
             target = data["target"]
-            events = events.filter(Q(target_email__iexact=target) | Q(target_zoom_id=target))
+            # A Zoom id never holds an "@" and an email always does: compare one column,
+            # so the lookup is one index range scan instead of an OR of two.
+            if "@" in target:
+                events = events.filter(target_email__iexact=target)
+            else:
+                events = events.filter(target_zoom_id=target)
         if data.get("action"):
             events = events.filter(action=data["action"])
         if data.get("outcome"):
@@ -52,7 +64,23 @@ class AuditFilterForm(forms.Form):
             events = events.filter(created_at__gte=_start_of(data["date_from"]))
         if data.get("date_to"):
             events = events.filter(created_at__lt=_start_of(data["date_to"] + timedelta(days=1)))
+        if data.get("reason"):
+            events = events.filter(reason__icontains=data["reason"])
+        if data.get("request_id"):
+            events = events.filter(request_id=data["request_id"])
         return events
+
+    def active(self) -> dict[str, str]:
+        """The filters in use, as they appear in the URL. Call only after ``is_valid()``."""
+        return {
+            name: value.isoformat() if isinstance(value, date) else str(value)
+            for name, value in self.cleaned_data.items()
+            if value not in ("", None)
+        }
+
+    def query_string(self) -> str:
+        """``active()`` as a URL query (no leading "?"), for links that keep the filter."""
+        return urlencode(self.active())
 
 
 def _start_of(day: date) -> datetime:

@@ -38,10 +38,13 @@ def record(
     intent: AuditEvent | None = None,
     submission_id: uuid.UUID | None = None,
 ) -> AuditEvent:
-    """Append one audit row and return it. Writes to the database (autocommit).
+    """Append one audit row at the head of the hash chain and return it.
 
-    ``actor`` defaults to the request's user; the username is frozen on the row so
-    the evidence survives a renamed or deactivated account.
+    Commits at once unless the caller is inside a transaction; either way the append
+    lock (chain.py) is held until that transaction ends, so keep such transactions
+    short. Two or three small queries. ``actor`` defaults to the request's user; the
+    username is frozen on the row so the evidence survives a renamed or deactivated
+    account.
     """
     if actor is None and request is not None:
         actor = request.user

@@ -10,8 +10,11 @@ from __future__ import annotations
 from typing import Any, ClassVar, NoReturn
 
 from django.conf import settings
-from django.db import models
-from django.utils import timezone
+from django.db import models, router, transaction
+from django.db.models import F
+from django.db.models.functions import Upper
+
+from zoomadmin.audit import chain
 
 
 class AppendOnlyError(Exception):
@@ -26,6 +29,10 @@ class Action(models.TextChoices):
     FORCE_LOGOUT_REQUESTED = "force_logout_requested", "Force log out requested"
     FORCE_LOGOUT_RESULT = "force_logout_result", "Force log out result"
     DENIED = "denied", "Refused"
+    ZOOM_CONNECTED = "zoom_connected", "Connected Zoom"
+    ZOOM_DISCONNECTED = "zoom_disconnected", "Disconnected Zoom"
+    EXPORT = "export", "Exported the audit log"
+    DIRECTORY_SYNC = "directory_sync", "Started a directory sync"
 
 
 class Outcome(models.TextChoices):
@@ -51,9 +58,15 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
     def update_or_create(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise AppendOnlyError("audit events cannot be changed")
 
+    def bulk_create(self, *args: Any, **kwargs: Any) -> NoReturn:
+        # Each row must be linked into the hash chain under the append lock: one at a time.
+        raise AppendOnlyError("audit events are appended one at a time, through record()")
+
 
 class AuditEvent(models.Model):
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # Stamped under the append lock (chain.link) unless given, so that for every row the
+    # application writes, time order is chain order.
+    created_at = models.DateTimeField()
     # PROTECT: a staff account with history is deactivated, never deleted.
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -86,25 +99,65 @@ class AuditEvent(models.Model):
     # Set on intents: the id of the confirmation form that asked for the action, so
     # a double click or a resubmitted form is one action, not two.
     submission_id = models.UUIDField(null=True, blank=True, unique=True)
+    # The hash chain (chain.py): gap-free position, the previous row's hash, this row's.
+    seq = models.BigIntegerField(unique=True, editable=False)
+    prev_hash = models.CharField(max_length=64, editable=False)
+    row_hash = models.CharField(max_length=64, editable=False)
 
     objects: ClassVar[models.Manager[AuditEvent]] = AuditEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["-id"]
+        # The review page filters, then reads newest first: by time, then id (views.py).
+        # Each index leads with what a filter compares and continues with that order, so
+        # a page is one index range scan, date range included. The case-insensitive
+        # filters compare UPPER(column) (Django's iexact on PostgreSQL), hence the
+        # expression indexes. On PostgreSQL a trigram index serves "reason contains"
+        # (migration 0004). bench/audit_bench.py measures them on a million rows.
         indexes = [
-            models.Index(fields=["actor_username", "-id"], name="audit_actor_idx"),
-            models.Index(fields=["target_email", "-id"], name="audit_target_email_idx"),
-            models.Index(fields=["target_zoom_id", "-id"], name="audit_target_id_idx"),
-            models.Index(fields=["action", "outcome", "-id"], name="audit_action_idx"),
+            models.Index(fields=["-created_at", "-id"], name="audit_created_idx"),
+            models.Index(
+                Upper("actor_username"),
+                F("created_at").desc(),
+                F("id").desc(),
+                name="audit_actor_idx",
+            ),
+            models.Index(
+                Upper("target_email"),
+                F("created_at").desc(),
+                F("id").desc(),
+                name="audit_target_email_idx",
+            ),
+            models.Index(
+                fields=["target_zoom_id", "-created_at", "-id"], name="audit_target_id_idx"
+            ),
+            models.Index(fields=["action", "-created_at", "-id"], name="audit_action_idx"),
+            models.Index(fields=["outcome", "-created_at", "-id"], name="audit_outcome_idx"),
+            models.Index(fields=["request_id"], name="audit_request_idx"),
         ]
 
     def __str__(self) -> str:
-        return f"#{self.pk} {self.created_at:%Y-%m-%d %H:%M:%S} {self.actor_username} {self.action}"
+        when = f"{self.created_at:%Y-%m-%d %H:%M:%S}" if self.created_at else "(unsaved)"
+        return f"#{self.pk} {when} {self.actor_username} {self.action}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
+        """INSERT this new row at the head of the hash chain; never UPDATE.
+
+        Takes the append lock (chain.link) in a transaction of its own, or in the caller's
+        when there is one, which then holds the lock until it commits.
+        """
         if not self._state.adding:
             raise AppendOnlyError("audit events cannot be changed")
-        super().save(*args, **kwargs)
+        using = kwargs.pop("using", None) or router.db_for_write(type(self), instance=self)
+        # What is hashed must be what the database will hand back: normalize first
+        # ("204" -> 204, a str -> UUID, IPv6 spelled Django's way).
+        for field in self._meta.concrete_fields:
+            if field.attname not in ("id", "seq", "prev_hash", "row_hash"):
+                setattr(self, field.attname, field.to_python(getattr(self, field.attname)))
+        with transaction.atomic(using=using):
+            chain.link(self, using=using)
+            kwargs.update(force_insert=True, force_update=False)
+            super().save(*args, using=using, **kwargs)
 
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise AppendOnlyError("audit events cannot be deleted")

@@ -1,0 +1,126 @@
+"""Write a range of audit rows to a file for the database administrator. Never deletes."""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import os
+import socket
+from argparse import ArgumentParser
+from collections.abc import Iterator
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db.models import Max, Min
+from django.utils import timezone
+
+from zoomadmin.audit.exports import FORMATS, Format, Row, chunks, export_rows, read_snapshot
+from zoomadmin.audit.log import record
+from zoomadmin.audit.models import Action, AuditEvent, Outcome
+
+
+def _who() -> str:
+    """The operating-system account and host that ran the command, for the audit row."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry and no LOGNAME/USER (some containers)
+        user = f"uid {os.getuid()}"
+    return f"{user} on {socket.gethostname()}"
+
+
+def _day(text: str) -> date:
+    return date.fromisoformat(text)
+
+
+def _start_of(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_current_timezone())
+
+
+class Command(BaseCommand):
+    help = (
+        "Write audit rows seq FROM..TO (or the rows of a date range) to a new file, in the "
+        "export format, for long-term keeping. Never deletes or changes a row: the "
+        "application never removes audit rows. Check the file with "
+        "`audit_verify --file FILE --contiguous`."
+    )
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("--output", type=Path, required=True, help="the file to create")
+        parser.add_argument("--format", choices=FORMATS, help="default: from the file name")
+        parser.add_argument("--from-seq", type=int, help="first seq to write (default 1)")
+        parser.add_argument("--to-seq", type=int, help="last seq to write (default: the head)")
+        parser.add_argument("--from-date", type=_day, metavar="YYYY-MM-DD")
+        parser.add_argument("--to-date", type=_day, metavar="YYYY-MM-DD", help="inclusive")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        output: Path = options["output"]
+        fmt: Format = options["format"] or ("csv" if output.suffix == ".csv" else "jsonl")
+        first, last = self._range(options)
+        try:
+            handle = output.open("x", encoding="utf-8", newline="")
+        except FileExistsError:
+            raise CommandError(f"{output} exists: an archive is never overwritten") from None
+        digest = hashlib.sha256()
+        counted = _Counting(export_rows(AuditEvent.objects.filter(seq__gte=first, seq__lte=last)))
+        try:
+            with handle, read_snapshot():
+                for chunk in chunks(counted, fmt):
+                    handle.write(chunk)
+                    digest.update(chunk.encode("utf-8"))
+        except BaseException:
+            output.unlink()  # half an archive must not pass for a whole one
+            raise
+        rows = counted.rows
+        if rows == 0:
+            self.stdout.write(f"No audit rows in seq {first}..{last}; wrote an empty {output}.")
+        record(
+            Action.EXPORT,
+            outcome=Outcome.SUCCESS,
+            detail=(
+                f"audit_archive: {fmt}, seq {first}..{last} ({rows} rows) to {output.name}, "
+                f"sha256 {digest.hexdigest()}; run by {_who()}"
+            ),
+        )
+        self.stdout.write(f"Wrote {rows} audit rows, seq {first}..{last}, to {output}.")
+        self.stdout.write(f"File sha256: {digest.hexdigest()}")
+        self.stdout.write(f"Check it with: manage.py audit_verify --file {output} --contiguous")
+
+    def _range(self, options: dict[str, Any]) -> tuple[int, int]:
+        """The seq range to write. Dates pick the rows' seq span, which is contiguous; seq
+        follows time, so at most a few rows written in the same instant fall either way."""
+        by_seq = options["from_seq"] is not None or options["to_seq"] is not None
+        by_date = options["from_date"] is not None or options["to_date"] is not None
+        if by_seq and by_date:
+            raise CommandError("give a seq range or a date range, not both")
+        if by_date:
+            events = AuditEvent.objects.all()
+            if options["from_date"]:
+                events = events.filter(created_at__gte=_start_of(options["from_date"]))
+            if options["to_date"]:
+                end = _start_of(options["to_date"] + timedelta(days=1))
+                events = events.filter(created_at__lt=end)
+            span = events.aggregate(first=Min("seq"), last=Max("seq"))
+            if span["first"] is None:
+                raise CommandError("no audit rows in that date range")
+            return int(span["first"]), int(span["last"])
+        head = AuditEvent.objects.aggregate(last=Max("seq"))["last"] or 0
+        first = options["from_seq"] if options["from_seq"] is not None else 1
+        last = options["to_seq"] if options["to_seq"] is not None else head
+        if first < 1 or last < first:
+            raise CommandError(f"bad seq range {first}..{last}")
+        return first, last
+
+
+class _Counting:
+    """Pass rows through, counting them."""
+
+    def __init__(self, rows: Iterator[Row]) -> None:
+        self._rows = rows
+        self.rows = 0
+
+    def __iter__(self) -> Iterator[Row]:
+        for row in self._rows:
+            self.rows += 1
+            yield row
