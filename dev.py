@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """zoomadmin's two commands, for a fresh clone with nothing but Python 3.12+:
 
-    python3 dev.py run     set up, then start the Zoom sandbox and the dashboard
+    python3 dev.py run     set up, then start the Zoom sandbox, the dashboard and the worker
     python3 dev.py test    set up, then run the whole test suite (pytest arguments pass through)
     python3 dev.py lock    regenerate requirements/*.txt from pyproject.toml (maintainers)
 
@@ -110,6 +110,8 @@ def run(rest: list[str]) -> int:
     from zoomadmin.env import load_dotenv
 
     port = rest[rest.index("--port") + 1] if "--port" in rest else os.environ.get("PORT", "8000")
+    # --users N: how many users the sandbox seeds (the directory benchmark uses 100,000).
+    users = rest[rest.index("--users") + 1] if "--users" in rest else "300"
     load_dotenv(ROOT / os.environ.get("DOTENV_FILE", ".env"))
     # The embedded defaults: a development server on SQLite and the built-in Zoom
     # sandbox. Anything set in the environment or .env wins.
@@ -122,7 +124,9 @@ def run(rest: list[str]) -> int:
     try:
         if sandbox:
             children.append(
-                subprocess.Popen([sys.executable, str(ROOT / "manage.py"), "zoom_sandbox"])
+                subprocess.Popen(
+                    [sys.executable, str(ROOT / "manage.py"), "zoom_sandbox", "--users", users]
+                )
             )
             wait_for(sandbox_origin() + "/_sandbox/state", "the Zoom sandbox", children[-1])
         url = f"http://127.0.0.1:{port}/"
@@ -137,7 +141,13 @@ def run(rest: list[str]) -> int:
         )
         children.append(server)
         wait_for(url + "healthz", "the dashboard", server)
-        print_welcome(url, sandbox)
+        # Background tasks, and the directory sync on its schedule (the first one now).
+        children.append(
+            subprocess.Popen(
+                [sys.executable, str(ROOT / "manage.py"), "zoom_worker", "--no-reload"]
+            )
+        )
+        print_welcome(url, sandbox, int(users))
         return server.wait()
     except KeyboardInterrupt:
         return 0
@@ -174,7 +184,7 @@ def wait_for(url: str, what: str, process: subprocess.Popen[bytes], seconds: flo
     sys.exit(f"{what} did not answer at {url} within {seconds:g} seconds.")
 
 
-def print_welcome(url: str, sandbox: bool) -> None:
+def print_welcome(url: str, sandbox: bool, users: int) -> None:
     print("\n" + "=" * 72)
     print(f"zoomadmin is running at {url}   (Ctrl-C stops it)\n")
     if sandbox:
@@ -182,12 +192,13 @@ def print_welcome(url: str, sandbox: bool) -> None:
         manage("create_demo_staff")
         from zoomadmin.zoom.sandbox import seed_users
 
-        users = seed_users()
-        sso = next(u for u in users if 101 in u.login_types and u.status == "active")
-        other = next(u for u in users if 101 not in u.login_types and u.status == "active")
+        seeded = seed_users(users)  # the sandbox's users, for the same count and seed
+        sso = next(u for u in seeded if 101 in u.login_types and u.status == "active")
+        other = next(u for u in seeded if 101 not in u.login_types and u.status == "active")
         print("\nZoom is the built-in sandbox (ZOOM_SANDBOX=1). Users to search for:")
         print(f"  {sso.email}  (SSO)")
         print(f"  {other.email}  (not SSO: Zoom may not sign them out)")
+        print(f"  or part of a name, such as {sso.first_name[:3]}: the directory syncs now")
     else:
         print("Sign in with a staff account (create one: python manage.py createsuperuser).")
     print("=" * 72 + "\n", flush=True)

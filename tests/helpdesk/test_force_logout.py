@@ -183,7 +183,7 @@ def test_zoom_429_says_wait_and_retry(
     response = helpdesk_client.post("/force-logout/", {**fields, "reason": "Incident"}, **HTMX)
 
     assert response.status_code == 502
-    assert "rate limiting" in text(response)
+    assert "rate limit" in text(response)
     assert "Try again" in text(response)
     _, result = intent_and_result()
     assert (result.outcome, result.zoom_status, result.zoom_error_code) == ("failed", 429, 429)

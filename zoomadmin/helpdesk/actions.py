@@ -16,6 +16,7 @@ from django.http import HttpRequest
 
 from zoomadmin.audit.log import record
 from zoomadmin.audit.models import Action, AuditEvent, Outcome
+from zoomadmin.directory.lookups import forget_missing, remember_lookup
 from zoomadmin.helpdesk.targets import Target
 from zoomadmin.zoom import client
 from zoomadmin.zoom.errors import ZoomError, ZoomUserNotFound
@@ -33,10 +34,16 @@ class Lookup:
 
 
 def look_up_user(query: str, *, request: HttpRequest) -> Lookup:
-    """GET /users/{query} at Zoom and audit the search, found or not."""
+    """GET /users/{query} at Zoom and audit the search, found or not. One call to Zoom.
+
+    The directory learns the answer: the user's row is refreshed (login types included),
+    or marked gone when Zoom has no such user.
+    """
     try:
         user, answer = client.get_user(query)
     except ZoomError as error:
+        if isinstance(error, ZoomUserNotFound):
+            forget_missing(query)
         record(
             Action.SEARCH,
             request=request,
@@ -47,6 +54,7 @@ def look_up_user(query: str, *, request: HttpRequest) -> Lookup:
             **_zoom_fields(error),
         )
         return Lookup(query=query, error=error)
+    remember_lookup(user)
     record(
         Action.SEARCH,
         request=request,

@@ -6,10 +6,13 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from zoomadmin.helpdesk.targets import BadTarget, Target, load_target
-from zoomadmin.zoom.ids import is_user_reference
 
 MAX_QUERY_LENGTH = 200
 MAX_REASON_LENGTH = 500
+# Control characters, line and paragraph separators, and invisible format characters
+# (bidi overrides, zero-width marks): nothing a person searches for, and nothing that
+# may reach a log line, an audit row or a Zoom URL.
+_REFUSED_IN_SEARCH = frozenset({"Cc", "Cf", "Zl", "Zp"})
 
 
 def _has_control_characters(value: str) -> bool:
@@ -17,21 +20,29 @@ def _has_control_characters(value: str) -> bool:
 
 
 class SearchForm(forms.Form):
+    """The search box: a name, part of an email, an email address or a Zoom user ID.
+
+    Anything printable up to ``MAX_QUERY_LENGTH`` searches the local directory; only a
+    query in the shape of an email or a Zoom id is ever sent to Zoom (see the view).
+    Empty is valid: the page then shows the agent's recent actions.
+    """
+
     q = forms.CharField(
-        label="Email address or Zoom user ID",
+        label="Name, email address or Zoom user ID",
+        required=False,
         max_length=MAX_QUERY_LENGTH,
         error_messages={
-            "required": "Enter the user's email address or Zoom user ID.",
-            "max_length": "That is too long for an email address or a Zoom user ID.",
+            "max_length": f"Type at most {MAX_QUERY_LENGTH} characters: no name, email "
+            "address or Zoom user ID is that long.",
         },
     )
 
     def clean_q(self) -> str:
         query: str = self.cleaned_data["q"]
-        if _has_control_characters(query) or not is_user_reference(query):
+        if any(unicodedata.category(ch) in _REFUSED_IN_SEARCH for ch in query):
             raise ValidationError(
-                "Enter an email address (name@example.com) or a Zoom user ID "
-                "(22 letters, digits, - or _)."
+                "A search cannot contain control characters, line breaks or invisible "
+                "formatting characters."
             )
         return query
 

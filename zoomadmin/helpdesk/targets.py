@@ -45,6 +45,9 @@ class Target:
     name: str
     status: str
     login_types: tuple[int, ...]
+    # False for a row from the local directory: Zoom's user list carries no login types,
+    # so whether the user signs in with SSO is not known (and must not be claimed).
+    login_types_known: bool = True
 
     @property
     def signs_in_with_sso(self) -> bool:
@@ -52,6 +55,8 @@ class Target:
 
     @property
     def sign_in_methods(self) -> str:
+        if not self.login_types_known:
+            return "unknown"
         names = [LOGIN_TYPE_NAMES.get(t, f"type {t}") for t in self.login_types]
         return ", ".join(names) or "unknown"
 
@@ -85,6 +90,8 @@ def load_target(value: str | None) -> Target:
             name=str(data["name"]),
             status=str(data["status"]),
             login_types=tuple(int(t) for t in data["login_types"]),
+            # Absent from values signed before the field existed: those came from Zoom.
+            login_types_known=data.get("login_types_known", True) is not False,
         )
     except signing.SignatureExpired:
         raise BadTarget("expired") from None

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
@@ -9,12 +10,18 @@ from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_GET, require_POST
 
 from zoomadmin.accounts.permissions import role_required
-from zoomadmin.accounts.roles import CAN_FORCE_LOGOUT
+from zoomadmin.accounts.roles import CAN_FORCE_LOGOUT, has_any_role
 from zoomadmin.audit.log import record_denied
+from zoomadmin.audit.models import Action, AuditEvent
+from zoomadmin.directory import search as directory_search
+from zoomadmin.directory.results import ResultRow
+from zoomadmin.directory.status import directory_status
+from zoomadmin.directory.views import CAN_SYNC_DIRECTORY
 from zoomadmin.helpdesk import actions
 from zoomadmin.helpdesk.forms import ForceLogoutForm, SearchForm
-from zoomadmin.helpdesk.targets import BadTarget, Target, load_target
+from zoomadmin.helpdesk.targets import BadTarget, load_target
 from zoomadmin.http import HtmxHttpRequest
+from zoomadmin.zoom.ids import is_email, is_zoom_user_id
 
 
 def _wants_partial(request: HtmxHttpRequest) -> bool:
@@ -45,22 +52,100 @@ def _no_store(response: HttpResponse) -> HttpResponse:
 PAGE = "helpdesk/force_logout.html"
 
 
+@dataclass(frozen=True)
+class Found:
+    """What a search found: the rows to show, and what Zoom and the directory said."""
+
+    query: str
+    rows: list[ResultRow]
+    results: directory_search.Results
+    lookup: actions.Lookup | None  # None: the query was not sent to Zoom
+
+    @property
+    def stale(self) -> bool:
+        """Zoom failed: the rows are the directory's, as of the last sync."""
+        return (
+            self.lookup is not None
+            and self.lookup.error is not None
+            and not (self.lookup.not_found)
+        )
+
+    @property
+    def others(self) -> int:
+        return self.results.others
+
+    @property
+    def zoom_can_tell(self) -> bool:
+        """An email or id the directory does not know, not asked at Zoom yet (typing)."""
+        return self.lookup is None and (is_email(self.query) or is_zoom_user_id(self.query))
+
+
+RECENT_ACTIONS = (Action.SEARCH, Action.FORCE_LOGOUT_RESULT, Action.DENIED)
+RECENT_COUNT = 10
+
+
 @require_GET
 @role_required(CAN_FORCE_LOGOUT)
 def search(request: HtmxHttpRequest) -> HttpResponse:
+    """The search page, and its results as the agent types (htmx swaps ``#results``).
+
+    Searches the local directory on every request. Sends the query to Zoom (audited)
+    only when it is an email address or a Zoom user ID and either the directory knows
+    it exactly or the agent submitted it: typing towards an address calls Zoom once,
+    when the address is complete, not for every "name@exam" on the way.
+    """
     form = SearchForm(request.GET if "q" in request.GET else None)
-    lookup = None
+    context: dict[str, object] = {"form": form}
     status = 200
-    if form.is_bound:
-        if form.is_valid():
-            lookup = actions.look_up_user(form.cleaned_data["q"], request=request)
-            if lookup.error is not None and not lookup.not_found:
-                status = 502
-        else:
-            status = 400
-    target = Target.from_user(lookup.user) if lookup and lookup.user else None
-    context = {"form": form, "lookup": lookup, "target": target}
+    if form.is_bound and not form.is_valid():
+        status = 400
+    elif form.is_bound and form.cleaned_data["q"]:
+        found = _find(form.cleaned_data["q"], request, submitted=not _typing(request))
+        context["found"] = found
+        if found.lookup and found.lookup.error and not found.lookup.not_found and not found.rows:
+            status = 502
+    else:
+        context["recent"] = _recent_actions(request)
+    if not _wants_partial(request):
+        context["directory"] = directory_status()
+        context["can_sync"] = has_any_role(request.user, CAN_SYNC_DIRECTORY)
     return _render(request, "helpdesk/search.html", "results", context, status)
+
+
+def _typing(request: HtmxHttpRequest) -> bool:
+    """True for the requests the search box sends as the agent types (its own trigger),
+    False for a submitted search (Enter, the Search button, a plain GET)."""
+    return bool(request.htmx) and request.htmx.trigger_name == "q"
+
+
+def _find(query: str, request: HtmxHttpRequest, *, submitted: bool) -> Found:
+    results = directory_search.search(query)
+    lookup = None
+    if is_email(query) or is_zoom_user_id(query):
+        known = any(
+            directory_search.rank_of(row) == directory_search.RANK_EXACT for row in results.users
+        )
+        if submitted or known:
+            lookup = actions.look_up_user(query, request=request)
+            # The lookup refreshed (or retired) the directory's row: search it again.
+            results = directory_search.search(query)
+    rows = [ResultRow.from_directory(row) for row in results.users]
+    if lookup is not None and lookup.user is not None:
+        fresh = ResultRow.from_zoom(lookup.user)
+        rows = [
+            fresh,
+            *(r for r, row in zip(rows, results.users, strict=True) if not fresh.same_user(row)),
+        ]
+    return Found(query=query, rows=rows, results=results, lookup=lookup)
+
+
+def _recent_actions(request: HtmxHttpRequest) -> list[AuditEvent]:
+    """The agent's own last searches, force logouts and refusals, newest first."""
+    return list(
+        AuditEvent.objects.filter(actor_id=request.user.pk, action__in=RECENT_ACTIONS).order_by(
+            "-id"
+        )[:RECENT_COUNT]
+    )
 
 
 @require_GET
