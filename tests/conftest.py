@@ -24,8 +24,12 @@ def zoom_http() -> Iterator[responses.RequestsMock]:
 
 
 @pytest.fixture
-def sandbox(zoom_http: responses.RequestsMock) -> ZoomSandbox:
-    """The Zoom sandbox answering every request to the configured Zoom base URLs."""
+def sandbox(zoom_http: responses.RequestsMock) -> Iterator[ZoomSandbox]:
+    """The Zoom sandbox answering every request to the configured Zoom base URLs.
+
+    Afterwards, every API request the product sent is checked against Zoom's OpenAPI
+    description: method, path, query parameters and their values.
+    """
     fake = ZoomSandbox(
         user_count=60,
         plan="business",
@@ -39,7 +43,24 @@ def sandbox(zoom_http: responses.RequestsMock) -> ZoomSandbox:
         api_base_url=settings.ZOOM_API_BASE_URL,
         oauth_base_url=settings.ZOOM_OAUTH_BASE_URL,
     )
-    return fake
+    yield fake
+    assert_requests_follow_the_spec(fake)
+
+
+def assert_requests_follow_the_spec(fake: ZoomSandbox) -> None:
+    from urllib.parse import urlencode
+
+    from tests.zoom.openapi import validate_request
+
+    for request in fake.requests:
+        if request.host == "api":
+            query = urlencode(request.query, doseq=True)
+            validate_request(request.method, f"/v2{request.path}?{query}")
+
+
+@pytest.fixture
+def sso_users(sandbox: ZoomSandbox) -> list[SandboxUser]:
+    return [u for u in sandbox.users if u.is_sso and u.status == "active"]
 
 
 @pytest.fixture
@@ -98,6 +119,16 @@ def manager_client(manager: User) -> Client:
     return signed_in(manager)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def audit_table_flushable_between_tests() -> Iterator[None]:
+    """The audit table's triggers refuse the flush that ends each transactional test;
+    lift them for that flush only (tests/audit/helpers.py). Production is untouched."""
+    from tests.audit.helpers import flush_lifts_append_only
+
+    with flush_lifts_append_only():
+        yield
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
     from django.db import connection
 
@@ -113,3 +144,30 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     # CI's PostgreSQL run must really be on PostgreSQL, or its postgres tests would skip.
     if os.environ.get("ZOOMADMIN_REQUIRE_POSTGRES") == "1" and connection.vendor != "postgresql":
         raise pytest.UsageError("ZOOMADMIN_REQUIRE_POSTGRES=1 but DATABASE_URL is not PostgreSQL")
+
+
+class FakeClock:
+    """Stands in for transport.clock: retry pauses take no time, deadlines still hold."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture(autouse=True)
+def zoom_clock(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> FakeClock | None:
+    """Retry pauses are instant in tests, unless marked ``real_clock``."""
+    if request.node.get_closest_marker("real_clock"):
+        return None
+    from zoomadmin.zoom import transport
+
+    fake = FakeClock()
+    monkeypatch.setattr(transport, "clock", fake)
+    return fake

@@ -35,3 +35,5 @@ STORAGES["staticfiles"] = {  # noqa: F405
 # Serve static files from the app folders, as in development: no collectstatic before tests.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# Enqueued tasks (a "Sync now") run at once, inside the request: no worker in tests.
+TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}

@@ -51,6 +51,7 @@ ADMIN_SIGN_IN = Expect(302, redirect="admin_sign_in")
 ANY_SIGN_IN = Expect(302, redirect="any_sign_in")
 NO_ROLE = Expect(403, text="You have no role in zoomadmin")
 NEEDS_MANAGERS = Expect(403, text="This needs the Administrator or Managers role.")
+NEEDS_ADMINISTRATOR = Expect(403, text="This needs the Administrator role.")
 POST_ONLY = Expect(405)
 # The admin refusing what nobody may do (add or delete audit rows), through our 403 page.
 FORBIDDEN = Expect(403, text="The refusal was recorded in the audit log.")
@@ -111,12 +112,72 @@ EXPECTED: dict[str, dict[str, Expect]] = {
         "manager": POST_ONLY,
         "superuser": POST_ONLY,
     },
+    # POST only; a POST from anyone but a manager or superuser is refused and audited
+    # (tests/directory/test_sync_now.py).
+    "directory:sync_now": {
+        "anonymous": SIGN_IN,
+        "no_role": POST_ONLY,
+        "helpdesk": POST_ONLY,
+        "manager": POST_ONLY,
+        "superuser": POST_ONLY,
+    },
     "audit:log": {
         "anonymous": SIGN_IN,
         "no_role": NO_ROLE,
         "helpdesk": NEEDS_MANAGERS,
         "manager": OK,
         "superuser": OK,
+    },
+    "audit:event": {
+        "anonymous": SIGN_IN,
+        "no_role": NO_ROLE,
+        "helpdesk": NEEDS_MANAGERS,
+        "manager": OK,
+        "superuser": OK,
+    },
+    "audit:export_csv": {
+        "anonymous": SIGN_IN,
+        "no_role": NO_ROLE,
+        "helpdesk": NEEDS_MANAGERS,
+        "manager": OK,
+        "superuser": OK,
+    },
+    "audit:export_jsonl": {
+        "anonymous": SIGN_IN,
+        "no_role": NO_ROLE,
+        "helpdesk": NEEDS_MANAGERS,
+        "manager": OK,
+        "superuser": OK,
+    },
+    "zoom:connection": {
+        "anonymous": SIGN_IN,
+        "no_role": NO_ROLE,
+        "helpdesk": NEEDS_ADMINISTRATOR,
+        "manager": NEEDS_ADMINISTRATOR,
+        "superuser": OK,
+    },
+    "zoom:connect": {
+        "anonymous": SIGN_IN,
+        "no_role": POST_ONLY,
+        "helpdesk": POST_ONLY,
+        "manager": POST_ONLY,
+        "superuser": POST_ONLY,
+    },
+    # Without a connection in progress the callback refuses the answer (audited) and
+    # sends the administrator back to the connection page.
+    "zoom:callback": {
+        "anonymous": SIGN_IN,
+        "no_role": NO_ROLE,
+        "helpdesk": NEEDS_ADMINISTRATOR,
+        "manager": NEEDS_ADMINISTRATOR,
+        "superuser": redirect_to("/zoom/"),
+    },
+    "zoom:disconnect": {
+        "anonymous": SIGN_IN,
+        "no_role": POST_ONLY,
+        "helpdesk": POST_ONLY,
+        "manager": POST_ONLY,
+        "superuser": POST_ONLY,
     },
     # --- the admin: superusers only ------------------------------------------------------
     "admin:index": admin_row(OK),
@@ -221,6 +282,8 @@ def concrete_path(route: Route, context: dict[str, object]) -> str:
         name = match["name"]
         if name == "content_type_id":
             return str(ContentType.objects.get_for_model(User).pk)
+        if name == "event_id":  # /audit/<int:event_id>/: an audit row that exists
+            return str(AuditEvent.objects.order_by("pk").values_list("pk", flat=True)[0])
         if name == "object_id" and route.key == "admin:view_on_site":
             return str(context["helpdesk_pk"])
         if name in {"object_id", "id"}:

@@ -5,6 +5,7 @@ A bad value raises ``ConfigError`` naming the variable, and start-up stops.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from django.utils.csp import CSP
@@ -49,6 +50,9 @@ INSTALLED_APPS = [
     "zoomadmin.audit",
     "zoomadmin.zoom",
     "zoomadmin.helpdesk",
+    "django.contrib.postgres",  # the directory's trigram index (inert on SQLite)
+    "django_tasks_db",
+    "zoomadmin.directory",
 ]
 
 MIDDLEWARE = [
@@ -96,6 +100,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # The force-logout view commits its audit intent before calling Zoom: a request-wide
 # transaction would roll that evidence back if the process died mid-call.
 ATOMIC_REQUESTS = False
+# An intent this old without a result gets an "unknown, check Zoom" one from
+# `manage.py audit_reconcile` (README, "The audit log as evidence"). Far longer than any
+# Zoom call may take, so an attempt still in flight is never called unknown.
+AUDIT_RECONCILE_AFTER_SECONDS = 10 * 60
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -114,17 +122,28 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env.get_str("STATIC_ROOT") or BASE_DIR / "staticfiles")
+# Hashed, compressed files (long cache lifetimes) once `collectstatic` has run, as the
+# Docker image does. Before that (a checkout run with DEBUG off), whitenoise serves the
+# files straight from the app folders instead of every page failing on a missing manifest.
+_collecting = len(sys.argv) > 1 and sys.argv[1] == "collectstatic"
+_collected = (STATIC_ROOT / "staticfiles.json").is_file()
+_hashed = not DEBUG and (_collecting or _collected)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
-            "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if _hashed
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
         )
     },
 }
+WHITENOISE_USE_FINDERS = not _hashed
+
+# Background work (the directory sync) runs in `manage.py zoom_worker`, which reads this
+# queue from the database; no broker to deploy.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 # --- Browser security -------------------------------------------------------------
 
@@ -209,8 +228,12 @@ else:
     ZOOM_AUTH_MODE = "unconfigured"
 
 ZOOM_PLAN = env.get_choice("ZOOM_PLAN", ["free", "pro", "business"], default="pro")
-# (connect, read) seconds: an agent must get an answer while the caller is on the phone.
-ZOOM_TIMEOUT = (3.05, 10.0)
+# (connect, read) seconds per attempt; a whole call, retries included, gets about 10 s
+# (zoomadmin/zoom/transport.py), so an agent has an answer while the caller is on the phone.
+ZOOM_TIMEOUT = (3.05, 5.0)
+# Zoom calls in flight per process, kept below the server's threads (gunicorn runs 8 by
+# default) so a slow Zoom cannot occupy every thread and starve the audit page.
+ZOOM_MAX_CONCURRENCY = env.get_int("ZOOM_MAX_CONCURRENCY", 4, minimum=1, maximum=64)
 
 _keys = env.get_list("TOKEN_ENCRYPTION_KEYS", [_DEV_TOKEN_KEY] if DEBUG else [])
 if not _keys:
