@@ -252,9 +252,9 @@ def test_each_page_commits_on_its_own(sandbox: ZoomSandbox) -> None:
     depths = []
     real = sync.save_page
 
-    def save_page(run: SyncRun, users: list[client.ZoomUser]) -> list[str]:
+    def save_page(run: SyncRun, users: list[client.ZoomUser], *args: object) -> list[str]:
         depths.append(len(connection.atomic_blocks))
-        return real(run, users)
+        return real(run, users, *args)  # type: ignore[arg-type]
 
     with mock.patch.object(sync, "save_page", save_page):
         run_sync(trigger=COMMAND, page_size=10)

@@ -95,9 +95,9 @@ def run_sync(
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
         pages = _prefetched(pages)
     try:
-        for position, users in pages:
+        for position, users, values in pages:
             where = position
-            seen.update(save_page(run, users))
+            seen.update(save_page(run, users, values))
     except _FetchFailed as failed:
         return _finish_failed(run, f"Stopped at {failed.where}: {failed.error.explanation}")
     except BaseException:
@@ -113,8 +113,13 @@ class _FetchFailed(Exception):
         self.error = error
 
 
-def _pages(page_size: int) -> Iterator[tuple[str, list[ZoomUser]]]:
-    """Every page of every status, in order, as ("page 3 of the active users", users).
+Page = tuple[str, list[ZoomUser], list[dict[str, object]]]
+
+
+def _pages(page_size: int) -> Iterator[Page]:
+    """Every page of every status, in order, as ("page 3 of the active users", users,
+    their ``listed_values``): computed here, so with the prefetch thread that work
+    overlaps the database writes of the page before.
 
     One Zoom call per page. Raises ``_FetchFailed`` saying which page failed.
     """
@@ -126,7 +131,7 @@ def _pages(page_size: int) -> Iterator[tuple[str, list[ZoomUser]]]:
                 page = client.list_users_page(status, page_size=page_size, next_page_token=token)
             except ZoomError as error:
                 raise _FetchFailed(where, error) from error
-            yield where, page.users
+            yield where, page.users, [listed_values(user) for user in page.users]
             token = page.next_page_token
             if not token:
                 break
@@ -233,7 +238,9 @@ class _Known:
     values: dict[str, object]  # KNOWN_FIELDS
 
 
-def save_page(run: SyncRun, users: list[ZoomUser]) -> list[str]:
+def save_page(
+    run: SyncRun, users: list[ZoomUser], values: list[dict[str, object]] | None = None
+) -> list[str]:
     """Upsert one page of users, count it on ``run``; the keys of the rows it listed.
 
     One transaction of a few statements; a user whose listed fields did not change is
@@ -258,8 +265,10 @@ def save_page(run: SyncRun, users: list[ZoomUser]) -> list[str]:
         }
         listed: dict[str, _Listed] = {}
         adopt: dict[str, str] = {}  # pending key -> Zoom id
-        for user in users:
-            item = _resolve(user, known, looked_up, adopt)
+        if values is None:
+            values = [listed_values(user) for user in users]
+        for user, user_values in zip(users, values, strict=True):
+            item = _resolve(user, user_values, known, looked_up, adopt)
             listed[item.key] = item  # a user listed twice in one page is written once
         for old_key, new_key in adopt.items():
             DirectoryUser.objects.filter(key=old_key).update(key=new_key, zoom_id=new_key)
@@ -382,13 +391,13 @@ def _column(name: str) -> str:
 
 def _resolve(
     user: ZoomUser,
+    values: dict[str, object],
     known: dict[str, _Known],
     looked_up: dict[object, _Known],
     adopt: dict[str, str],
 ) -> _Listed:
     email_key = user.email.lower()
     pending_key = PENDING_KEY_PREFIX + email_key
-    values = listed_values(user)
     if user.id:
         if user.id not in known and pending_key in known:
             adopt[pending_key] = user.id  # Zoom now tells us the id of a pending user

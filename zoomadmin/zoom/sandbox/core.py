@@ -337,7 +337,20 @@ def _parse_form(body: bytes) -> dict[str, str]:
     return {key: values[0] for key, values in pairs.items()}
 
 
+@dataclass(frozen=True, slots=True)
+class _Spliced:
+    """A JSON object plus one array member made of already-serialized items."""
+
+    head: dict[str, Any]
+    key: str
+    items: list[bytes]
+
+
 def _json_bytes(payload: Any) -> bytes:
+    if isinstance(payload, _Spliced):
+        head = _json_bytes(payload.head)
+        member = _json_bytes(payload.key) + b":[" + b",".join(payload.items) + b"]"
+        return head[:-1] + (b"," if payload.head else b"") + member + b"}"
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
@@ -605,6 +618,7 @@ class ZoomSandbox:
             self._limits(DAILY_LIMITS[plan], daily_limits, "daily_limits", partial=True),
         )
         self._users: list[SandboxUser] = []
+        self._list_json: dict[int, tuple[SandboxUser, bytes]] = {}
         self._by_id: dict[str, int] = {}
         self._by_email: dict[str, int] = {}
         self._by_unique_id: dict[str, int] = {}
@@ -713,6 +727,7 @@ class ZoomSandbox:
                 raise
             self._users[index] = new
             self._index(new, index)
+            self._serialize(new, old=old)
             self._version += 1
             return new
 
@@ -934,7 +949,15 @@ class ZoomSandbox:
         self._check_unique(user)
         self._users.append(user)
         self._index(user, len(self._users) - 1)
+        self._serialize(user)
         self._version += 1
+
+    def _serialize(self, user: SandboxUser, old: SandboxUser | None = None) -> None:
+        """Keep the user's plain list item as JSON (by object: users are immutable)."""
+        if old is not None:
+            self._list_json.pop(id(old), None)
+        # The user itself is kept beside its bytes so its id() cannot be reused meanwhile.
+        self._list_json[id(user)] = (user, _json_bytes(user.list_item()))
 
     def _index(self, user: SandboxUser, index: int) -> None:
         self._by_id[user.id] = index
@@ -957,6 +980,7 @@ class ZoomSandbox:
         index = self._by_id[user.id]
         new = replace(user, **changes)
         self._users[index] = new
+        self._serialize(new, old=user)
         self._version += 1
         return new
 
@@ -1187,17 +1211,21 @@ class ZoomSandbox:
         if next_index is not None:
             next_token = self._new_cursor(flt, next_index, page_number + 1, page_size, now)
         total = self._count(flt)
-        return _Reply(
-            200,
-            {
-                "next_page_token": next_token,
-                "page_count": math.ceil(total / page_size),
-                "page_number": page_number,
-                "page_size": page_size,
-                "total_records": total,
-                "users": [user.list_item(include_fields=include) for user in found],
-            },
-        )
+        head = {
+            "next_page_token": next_token,
+            "page_count": math.ceil(total / page_size),
+            "page_number": page_number,
+            "page_size": page_size,
+            "total_records": total,
+        }
+        if include:
+            return _Reply(
+                200, {**head, "users": [u.list_item(include_fields=include) for u in found]}
+            )
+        # Each user's plain list item was serialized when the user last changed: a page of
+        # 2,000 costs a join, not 2,000 serializations (the sandbox shares the benchmark
+        # machine's cores with the dashboard it measures; real Zoom does not).
+        return _Reply(200, _Spliced(head, "users", [self._list_json[id(u)][1] for u in found]))
 
     def _scan(self, flt: _Filter, start: int, size: int) -> tuple[list[SandboxUser], int | None]:
         """Up to ``size`` matching users from index ``start``, and where the next match is.
