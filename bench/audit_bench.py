@@ -30,7 +30,6 @@ import json
 import os
 import random
 import resource
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -44,6 +43,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from benchlib import database_exists, drop_database, p50_p95, percentile, recreate_database  # noqa: E402
 
 DATABASE = "zoomadmin_auditbench"
 STAFF = 40
@@ -70,69 +71,6 @@ AGENTS = [
     "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
 ]
 REASONS = ["Laptop stolen", "Phished account", "Leaver", "Suspicious sign-in", "Shared device"]
-COLUMNS = (
-    "id",
-    "seq",
-    "prev_hash",
-    "row_hash",
-    "created_at",
-    "actor_id",
-    "actor_username",
-    "action",
-    "outcome",
-    "target_zoom_id",
-    "target_email",
-    "reason",
-    "detail",
-    "zoom_status",
-    "zoom_error_code",
-    "zoom_message",
-    "zoom_tracking_id",
-    "client_ip",
-    "user_agent",
-    "request_id",
-    "intent_id",
-    "submission_id",
-)
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
-    return ordered[index]
-
-
-def p50_p95(values: list[float]) -> str:
-    return f"p50 {statistics.median(values):6.1f} ms   p95 {percentile(values, 0.95):6.1f} ms"
-
-
-# --- The database ---------------------------------------------------------------------
-
-
-def recreate_database(server: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DATABASE}")
-
-
-def database_exists(server: str) -> bool:
-    import psycopg
-
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE])
-        return found.fetchone() is not None
-
-
-def drop_database(server: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-
-
-# --- 1. Load ------------------------------------------------------------------------------
 
 
 def make_staff() -> dict[str, int]:
@@ -230,12 +168,14 @@ def load(count: int, staff: dict[str, int]) -> float:
     """Write ``count`` chained rows with COPY in one transaction; the seconds it took."""
     from django.db import connection
 
-    from zoomadmin.audit.chain import GENESIS_HASH, row_digest
+    from zoomadmin.audit.chain import GENESIS_HASH, HASHED_FIELDS, row_digest
 
     started = time.perf_counter()
     rng = random.Random(4)
     prev_hash = GENESIS_HASH
-    columns = ", ".join(COLUMNS)
+    # The chain's own list of hashed fields, plus the hash: the load cannot drift from it.
+    names = [*HASHED_FIELDS, "row_hash"]
+    columns = ", ".join(names)
     connection.ensure_connection()
     raw = connection.connection
     if raw is None:
@@ -245,7 +185,7 @@ def load(count: int, staff: dict[str, int]) -> float:
             for seq, row in enumerate(generate(count, staff, rng), start=1):
                 row["seq"], row["prev_hash"] = seq, prev_hash
                 row["row_hash"] = prev_hash = row_digest(row)
-                copy.write_row([row[name] for name in COLUMNS])
+                copy.write_row([row[name] for name in names])
         cursor.execute(
             "SELECT setval(pg_get_serial_sequence('audit_auditevent', 'id'), %s)", [count]
         )
@@ -536,9 +476,9 @@ def main() -> int:
         export_child(args.export_child)
         return 0
     os.environ.update(environment(args.server))
-    if not (args.reuse_database and database_exists(args.server)):
+    if not (args.reuse_database and database_exists(args.server, DATABASE)):
         args.reuse_database = False
-        recreate_database(args.server)
+        recreate_database(args.server, DATABASE)
     try:
         return run(args)
     finally:
@@ -546,7 +486,7 @@ def main() -> int:
 
         connections.close_all()
         if not (args.keep_database or args.reuse_database):
-            drop_database(args.server)
+            drop_database(args.server, DATABASE)
 
 
 def run(args: argparse.Namespace) -> int:

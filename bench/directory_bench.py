@@ -27,7 +27,6 @@ import os
 import random
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import time
@@ -39,6 +38,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from benchlib import drop_database, p50_p95, percentile, recreate_database  # noqa: E402
 
 DATABASE = "zoomadmin_dirbench"
 MEDIUM_PER_SECOND = 20  # Pro plan (ZOOM_API.md section 4)
@@ -88,37 +89,6 @@ def child(command: list[str], env: dict[str, str]) -> Iterator[subprocess.Popen[
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
-    return ordered[index]
-
-
-def p50_p95(values: list[float]) -> str:
-    return f"p50 {statistics.median(values):6.1f} ms   p95 {percentile(values, 0.95):6.1f} ms"
-
-
-# --- The database ---------------------------------------------------------------------
-
-
-def recreate_database(server: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DATABASE}")
-
-
-def drop_database(server: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-
-
-# --- 1. Sync ----------------------------------------------------------------------------
 
 
 def bench_sync() -> dict[str, Any]:
@@ -319,7 +289,7 @@ def main() -> int:
         "DJANGO_SETTINGS_MODULE": "zoomadmin.settings",
     }
     os.environ.update(env)
-    recreate_database(args.server)
+    recreate_database(args.server, DATABASE)
     try:
         return run(args, env, sandbox_origin)
     finally:
@@ -327,7 +297,7 @@ def main() -> int:
 
         connections.close_all()
         if not args.keep_database:
-            drop_database(args.server)
+            drop_database(args.server, DATABASE)
 
 
 def run(args: argparse.Namespace, env: dict[str, str], sandbox_origin: str) -> int:

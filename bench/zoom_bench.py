@@ -242,16 +242,13 @@ def reset_postgres_database(url: str) -> None:
     """Drop and create the benchmark's own database (never the app's)."""
     from urllib.parse import urlsplit
 
-    import psycopg
+    from benchlib import recreate_database
 
     parts = urlsplit(url)
     name = parts.path.lstrip("/")
     if not name.startswith(("zoomadmin_bench", "zoombench")):
         sys.exit("--database-url must name a database starting with zoombench (it is dropped)")
-    admin = parts._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
+    recreate_database(parts._replace(path="").geturl(), name)
 
 
 if __name__ == "__main__":

@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import threading
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 from django.contrib.auth.models import User
-from django.db import connection
 from django.test import Client
 from django.utils import timezone
 from pytest_django.fixtures import Settings
 
 from tests.conftest import signed_in
 from tests.flows import search, text
+from tests.threads import run_at_once
 from zoomadmin.audit.models import Action, AuditEvent, Outcome
 from zoomadmin.zoom import client, tokens
 from zoomadmin.zoom.errors import ZoomConnectionBroken, ZoomNotConfigured
@@ -203,23 +202,7 @@ def test_sixteen_concurrent_requests_with_an_expired_token_refresh_once(
 ) -> None:
     connect(admin_client)
     ZoomToken.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
-    start = threading.Barrier(16)
-    errors: list[BaseException] = []
-
-    def worker() -> None:
-        try:
-            start.wait()
-            client.get_user(sso_user.email)
-        except BaseException as error:
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(16)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    errors = run_at_once(16, lambda: client.get_user(sso_user.email))
 
     assert errors == []
     assert sandbox.token_grants.get("refresh_token") == 1

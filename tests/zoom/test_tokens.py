@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import timedelta
 from urllib.parse import parse_qs
 
@@ -15,6 +14,7 @@ from django.utils import timezone
 from pytest_django.fixtures import Settings
 
 from tests.flows import force_logout, search
+from tests.threads import run_at_once
 from zoomadmin.audit.models import AuditEvent
 from zoomadmin.zoom import client, tokens
 from zoomadmin.zoom.errors import ZoomAuthFailed, ZoomNotConfigured
@@ -192,23 +192,7 @@ def test_sixteen_concurrent_requests_with_an_expired_token_fetch_one(
     tokens.access_token()
     ZoomToken.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
     sandbox.clear_history()
-    start = threading.Barrier(16)
-    errors: list[BaseException] = []
-
-    def worker() -> None:
-        try:
-            start.wait()
-            client.get_user(sso_user.email)
-        except BaseException as error:
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(16)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    errors = run_at_once(16, lambda: client.get_user(sso_user.email))
 
     assert errors == []
     assert sandbox.token_grants == {"account_credentials": 1}
