@@ -142,11 +142,6 @@ def canonical_value(name: str, value: Any) -> Canonical:
     return None if value is None else _CANONICAL[name](value)
 
 
-def canonical_row(values: Mapping[str, Any]) -> dict[str, Canonical]:
-    """The hashed columns of ``values`` (attribute name -> value), canonicalized."""
-    return {name: canonical_value(name, values[name]) for name in HASHED_FIELDS}
-
-
 def row_digest(values: Mapping[str, Any]) -> str:
     """SHA-256 (hex) of the canonical serialization of a row, its ``prev_hash`` included.
 

@@ -23,15 +23,19 @@ OPEN_SECONDS = 30.0
 NAME = "api"
 
 
-def ensure_closed() -> None:
-    """Raise ``ZoomUnavailable`` while the circuit is open. One small read."""
-    row = ZoomCircuit.objects.filter(name=NAME).only("open_until").first()
-    if row is not None and row.open_until > time.time():
+def ensure_closed() -> int:
+    """Raise ``ZoomUnavailable`` while the circuit is open; else the failures counted so
+    far, so a caller that succeeds knows whether there is anything to reset. One read."""
+    row = ZoomCircuit.objects.filter(name=NAME).only("open_until", "consecutive_failures").first()
+    if row is None:
+        return 0
+    if row.open_until > time.time():
         raise ZoomUnavailable(
             "Zoom has failed several times in a row, so the dashboard has paused calls "
             "to Zoom for a short while.",
             reopens_at=datetime.fromtimestamp(row.open_until, tz=UTC),
         )
+    return row.consecutive_failures
 
 
 def record_success() -> None:

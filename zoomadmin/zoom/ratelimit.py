@@ -41,9 +41,15 @@ def per_second(category: Category) -> int:
 
 
 def _bucket(category: Category) -> RateLimitBucket:
-    """The category's row, locked for this transaction (created on first use)."""
-    RateLimitBucket.objects.get_or_create(category=category)
-    return RateLimitBucket.objects.select_for_update().get(category=category)
+    """The category's row, locked for this transaction (created on first use).
+
+    One query on every Zoom call; the create happens once per database.
+    """
+    try:
+        return RateLimitBucket.objects.select_for_update().get(category=category)
+    except RateLimitBucket.DoesNotExist:
+        RateLimitBucket.objects.get_or_create(category=category)
+        return RateLimitBucket.objects.select_for_update().get(category=category)
 
 
 def reserve(category: Category, *, not_after: float) -> float:

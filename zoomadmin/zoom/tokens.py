@@ -124,10 +124,7 @@ def _fetch_server_to_server(row: ZoomToken) -> str:
 
 
 def _refresh_oauth_app(row: ZoomToken) -> str:
-    if row.broken_reason:
-        raise ZoomConnectionBroken(f"The Zoom connection is broken: {row.broken_reason}")
-    if not row.refresh_token_encrypted:
-        raise ZoomNotConfigured("Zoom is not connected yet.")
+    _check_connected(row)  # again, under the lock: another request may have broken it
     try:
         refresh_token = decrypt(row.refresh_token_encrypted)
     except InvalidToken:

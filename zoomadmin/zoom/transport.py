@@ -26,7 +26,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -120,7 +120,9 @@ def call[T](
     up to ``MAX_ATTEMPTS`` requests to Zoom, and sleeping in between.
     """
     deadline = deadline or Deadline()
-    circuit.ensure_closed()
+    # A success resets the breaker only if it had counted failures: no write per call.
+    # (A failure another process counts meanwhile is reset by the next call that sees it.)
+    failures_seen = circuit.ensure_closed()
     token = tokens.access_token()
     token_renewed = False
     uncertain: ZoomError | None = None  # an attempt Zoom may have acted on
@@ -152,13 +154,14 @@ def call[T](
             clock.sleep(pause)
             continue
         except ZoomError as error:
-            if error.status is not None:
+            if error.status is not None and failures_seen:
                 # Zoom answered (404, 400, a 429 given up): it is up, whatever it said.
                 circuit.record_success()
             if not isinstance(error, ZoomUserNotFound):
                 circuit.record_error(error)
             raise
-        circuit.record_success()
+        if failures_seen:
+            circuit.record_success()
         return result, response
 
 
@@ -404,7 +407,3 @@ def error_from_response(response: requests.Response) -> ZoomError:
     if 300 <= status < 400:
         return ZoomBadResponse(f"Zoom answered with an unexpected redirect ({status}).", **details)
     return ZoomRejected(f"Zoom refused the request (HTTP {status}).{said}", **details)
-
-
-def utc_from_epoch(epoch: float) -> datetime:
-    return datetime.fromtimestamp(epoch, tz=UTC)

@@ -17,7 +17,6 @@ import contextlib
 import json
 import socket
 import struct
-import sys
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
@@ -264,21 +263,3 @@ class _Handler(BaseHTTPRequestHandler):
             for r in self.server.sandbox.revocations
         ]
         return 200, {"revocations": revocations}
-
-
-def main(argv: list[str] | None = None) -> None:
-    """``python -m zoomadmin.zoom.sandbox.server [port]``: serve a default sandbox."""
-    args = sys.argv[1:] if argv is None else argv
-    port = int(args[0]) if args else 8010
-    server = make_server(ZoomSandbox(), port=port, verbose=True)
-    sys.stderr.write(f"Zoom sandbox on {server.origin} (API base {server.origin}/v2)\n")
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
-
-
-if __name__ == "__main__":
-    main()
