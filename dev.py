@@ -141,13 +141,14 @@ def run(rest: list[str]) -> int:
         )
         children.append(server)
         wait_for(url + "healthz", "the dashboard", server)
+        print_welcome(url, sandbox, int(users))
         # Background tasks, and the directory sync on its schedule (the first one now).
+        # Started after the welcome, so its log lines never split the sign-in details.
         children.append(
             subprocess.Popen(
                 [sys.executable, str(ROOT / "manage.py"), "zoom_worker", "--no-reload"]
             )
         )
-        print_welcome(url, sandbox, int(users))
         return server.wait()
     except KeyboardInterrupt:
         return 0
