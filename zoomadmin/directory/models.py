@@ -18,7 +18,8 @@ class DirectoryUser(models.Model):
 
     # The upsert key: the Zoom id, or "email:<email>" for a pending user, whom Zoom lists
     # without an id (ZOOM_API.md 2.1). Adopted by the id once Zoom tells us the id.
-    key = models.CharField(max_length=320, unique=True)
+    # Unique by the constraint below (unique=True would add a second index on PostgreSQL).
+    key = models.CharField(max_length=320)
     zoom_id = models.CharField(max_length=64, blank=True)
     email = models.CharField(max_length=254)
     email_key = models.CharField(max_length=254)  # lowercase: exact and prefix matches
@@ -45,6 +46,13 @@ class DirectoryUser(models.Model):
     gone_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        constraints = [
+            # One index for uniqueness, the sync's lookups by key and "LIKE 'abc%'": every
+            # index costs the sync a write per row.
+            models.UniqueConstraint(
+                fields=["key"], name="directory_key", opclasses=["varchar_pattern_ops"]
+            ),
+        ]
         indexes = [
             # One index each serves both "=" and "LIKE 'abc%'": on PostgreSQL a pattern
             # operator class (the database's collation may not be "C"); a plain index on
