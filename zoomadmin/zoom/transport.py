@@ -30,6 +30,7 @@ from datetime import UTC
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+import orjson
 import requests
 from django.conf import settings
 from django.utils.dateparse import parse_datetime
@@ -376,8 +377,9 @@ def error_body(response: requests.Response) -> tuple[int | None, str]:
 
 def json_body(response: requests.Response) -> object:
     try:
-        return response.json()
-    except ValueError:
+        # orjson reads the bytes as they came (JSON is UTF-8), twice as fast as json.
+        return orjson.loads(response.content)
+    except orjson.JSONDecodeError:
         raise ZoomBadResponse(
             "Zoom sent an answer we cannot read.",
             status=response.status_code,
