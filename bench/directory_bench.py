@@ -2,15 +2,17 @@
 """The directory at 100,000 users: sync time, search server time, keystroke to results.
 
     .venv/bin/python bench/directory_bench.py [--users 100000] [--runs 300] [--keystrokes 200]
-        [--server postgres://postgres@127.0.0.1:5432] [--no-browser] [--keep-database]
+        [--sync-runs 3] [--server postgres://postgres@127.0.0.1:5432] [--no-browser]
+        [--keep-database]
 
 Needs PostgreSQL. Creates the database ``zoomadmin_dirbench`` (dropped first if it exists,
 and again at the end unless --keep-database), migrates it, then:
 
 1. Sync: serves a sandbox of --users users over real HTTP (``manage.py zoom_sandbox``
    in a subprocess, plan "pro": Medium 20 requests/s) and times a full ``run_sync``
-   into the empty directory, then a second one with nothing changed. Printed beside
-   the floor: pages / 20 per second. Target: at most 1.2 x the floor.
+   into the empty directory, then a second one with nothing changed; --sync-runs
+   times. Printed beside the floor: pages / 20 per second. Target: at most 1.2 x the
+   floor, for every run.
 2. Search, server time: the search view in-process (Django test client, HTMX request as
    the search box sends it, DEBUG off), --runs times for each kind of query: email
    prefix, substring, name words. p50 and p95. Target: p95 at most 30 ms.
@@ -91,26 +93,34 @@ def child(command: list[str], env: dict[str, str]) -> Iterator[subprocess.Popen[
                 process.wait()
 
 
-def bench_sync() -> dict[str, Any]:
-    from zoomadmin.directory.models import SyncRun
+def bench_sync(runs: int) -> dict[str, list[dict[str, Any]]]:
+    """``runs`` times: empty the directory, sync it full ("first"), sync it again with
+    nothing changed ("again"). The machine's speed drifts from one second to the next,
+    so every run is printed and every run is held to the target."""
+    from django.db import connection
+
+    from zoomadmin.directory.models import DirectoryUser, SyncRun
     from zoomadmin.directory.sync import run_sync
 
-    figures: dict[str, Any] = {}
-    for label in ("first", "again"):
-        started = time.perf_counter()
-        run = run_sync(trigger=SyncRun.Trigger.COMMAND)
-        seconds = time.perf_counter() - started
-        if run.status != SyncRun.Status.SUCCEEDED:
-            sys.exit(f"the sync failed: {run.error}")
-        floor = run.pages / MEDIUM_PER_SECOND
-        figures[label] = {"run": run, "seconds": seconds, "floor": floor}
-        print(
-            f"  sync ({label:5}): {run.seen:,} users, {run.pages} pages, {seconds:5.2f} s; "
-            f"floor {floor:4.2f} s ({run.pages} pages / {MEDIUM_PER_SECOND} per s): "
-            f"{seconds / floor:4.2f} x floor; {run.created:,} created, {run.updated:,} "
-            f"updated, {run.gone} gone",
-            flush=True,
-        )
+    figures: dict[str, list[dict[str, Any]]] = {"first": [], "again": []}
+    for _ in range(runs):
+        with connection.cursor() as cursor:
+            cursor.execute(f"TRUNCATE {DirectoryUser._meta.db_table}")
+        for label in ("first", "again"):
+            started = time.perf_counter()
+            run = run_sync(trigger=SyncRun.Trigger.COMMAND)
+            seconds = time.perf_counter() - started
+            if run.status != SyncRun.Status.SUCCEEDED:
+                sys.exit(f"the sync failed: {run.error}")
+            floor = run.pages / MEDIUM_PER_SECOND
+            figures[label].append({"run": run, "seconds": seconds, "floor": floor})
+            print(
+                f"  sync ({label:5}): {run.seen:,} users, {run.pages} pages, {seconds:5.2f} s; "
+                f"floor {floor:4.2f} s ({run.pages} pages / {MEDIUM_PER_SECOND} per s): "
+                f"{seconds / floor:4.2f} x floor; {run.created:,} created, {run.updated:,} "
+                f"updated, {run.gone} gone",
+                flush=True,
+            )
     return figures
 
 
@@ -261,6 +271,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--users", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=300, help="queries per kind")
+    parser.add_argument("--sync-runs", type=int, default=3, help="first sync + re-sync pairs")
     parser.add_argument("--keystrokes", type=int, default=200)
     parser.add_argument("--server", default="postgres://postgres@127.0.0.1:5432")
     parser.add_argument("--no-browser", action="store_true")
@@ -323,7 +334,7 @@ def run(args: argparse.Namespace, env: dict[str, str], sandbox_origin: str) -> i
     ]
     with child(sandbox_command, env) as sandbox:
         wait_for(f"{sandbox_origin}/_sandbox/state", sandbox, "the Zoom sandbox")
-        sync_figures = bench_sync()
+        sync_figures = bench_sync(args.sync_runs)
     connections.close_all()
     search_figures = bench_search(args.runs)
     if args.explain:
@@ -338,7 +349,6 @@ def run(args: argparse.Namespace, env: dict[str, str], sandbox_origin: str) -> i
 
     print("\nTargets:")
     ok = True
-    first = sync_figures["first"]
     check: Callable[[str, bool], None]
 
     def check(line: str, passed: bool) -> None:
@@ -346,11 +356,15 @@ def run(args: argparse.Namespace, env: dict[str, str], sandbox_origin: str) -> i
         ok = ok and passed
         print(f"  [{'ok' if passed else 'MISSED'}] {line}")
 
-    check(
-        f"full sync {first['seconds']:.2f} s <= {TARGET_SYNC_FACTOR} x floor "
-        f"{first['floor']:.2f} s = {TARGET_SYNC_FACTOR * first['floor']:.2f} s",
-        first["seconds"] <= TARGET_SYNC_FACTOR * first["floor"],
-    )
+    for label, what in (("first", "into an empty directory"), ("again", "with nothing changed")):
+        slowest = max(sync_figures[label], key=lambda f: f["seconds"] / f["floor"])
+        limit = TARGET_SYNC_FACTOR * slowest["floor"]
+        check(
+            f"full sync {what}, slowest of {len(sync_figures[label])}: "
+            f"{slowest['seconds']:.2f} s <= {TARGET_SYNC_FACTOR} x floor "
+            f"{slowest['floor']:.2f} s = {limit:.2f} s",
+            slowest["seconds"] <= limit,
+        )
     for kind, times in search_figures.items():
         p95 = percentile(times, 0.95)
         check(f"search {kind} p95 {p95:.1f} ms <= {TARGET_SEARCH_P95_MS:g} ms", p95 <= 30)

@@ -8,7 +8,7 @@ import hashlib
 from django.utils import timezone
 
 from zoomadmin.directory.models import DirectoryUser
-from zoomadmin.directory.sync import PENDING_KEY_PREFIX, listed_values
+from zoomadmin.directory.pages import PENDING_KEY_PREFIX, listed_values
 from zoomadmin.zoom.client import ZoomUser
 
 

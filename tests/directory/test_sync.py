@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from zoomadmin.directory import sync
 from zoomadmin.directory.models import DirectoryUser, SyncRun, SyncSchedule
+from zoomadmin.directory.pages import PagePlan
 from zoomadmin.directory.sync import SyncAlreadyRunning, run_sync, start_run
 from zoomadmin.directory.tasks import enqueue_if_due
 from zoomadmin.zoom import client
@@ -250,13 +251,13 @@ def test_a_failed_run_marks_nobody_gone(sandbox: ZoomSandbox) -> None:
 
 def test_each_page_commits_on_its_own(sandbox: ZoomSandbox) -> None:
     depths = []
-    real = sync.save_page
+    real = sync.commit_page
 
-    def save_page(run: SyncRun, users: list[client.ZoomUser], *args: object) -> list[str]:
+    def commit_page(run: SyncRun, plan: PagePlan) -> PagePlan:
         depths.append(len(connection.atomic_blocks))
-        return real(run, users, *args)  # type: ignore[arg-type]
+        return real(run, plan)
 
-    with mock.patch.object(sync, "save_page", save_page):
+    with mock.patch.object(sync, "commit_page", commit_page):
         run_sync(trigger=COMMAND, page_size=10)
 
     # Only the test's own transaction is open around each page (none in production).

@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from zoomadmin.directory.models import DirectoryUser
-from zoomadmin.directory.sync import LISTED_FIELDS, PENDING_KEY_PREFIX, listed_values
+from zoomadmin.directory.pages import LISTED_FIELDS, PENDING_KEY_PREFIX, listed_values
 from zoomadmin.zoom.client import ZoomUser
 
 
