@@ -165,6 +165,27 @@ def test_zoom_plan_defaults_to_pro() -> None:
     assert load(production())["ZOOM_PLAN"] == "pro"
 
 
+def test_sign_in_throttling_defaults_to_5_failures_and_15_minutes() -> None:
+    loaded = load(production())
+    assert (loaded["SIGN_IN_MAX_FAILURES"], loaded["SIGN_IN_LOCKOUT_MINUTES"]) == (5, 15)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("SIGN_IN_MAX_FAILURES", "0"),
+        ("SIGN_IN_MAX_FAILURES", "five"),
+        ("SIGN_IN_LOCKOUT_MINUTES", "0"),
+        ("SIGN_IN_LOCKOUT_MINUTES", "100000"),
+    ],
+)
+def test_sign_in_throttling_refuses_values_that_would_disable_or_break_it(
+    variable: str, value: str
+) -> None:
+    with pytest.raises(ImproperlyConfigured, match=variable):
+        load(production(**{variable: value}))
+
+
 @pytest.mark.parametrize("variable", ["ZOOM_API_BASE_URL", "ZOOM_OAUTH_BASE_URL"])
 @pytest.mark.parametrize(
     "url",

@@ -115,6 +115,11 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "helpdesk:search"
 LOGOUT_REDIRECT_URL = "login"
 
+# Sign-in throttling (zoomadmin/accounts/throttle.py): this many failed sign-ins for one
+# username from one address, and that pair waits this many minutes after the last one.
+SIGN_IN_MAX_FAILURES = env.get_int("SIGN_IN_MAX_FAILURES", 5, minimum=1, maximum=1000)
+SIGN_IN_LOCKOUT_MINUTES = env.get_int("SIGN_IN_LOCKOUT_MINUTES", 15, minimum=1, maximum=1440)
+
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
 USE_I18N = True
