@@ -16,7 +16,6 @@ the write must cost less than that. Two things make it cheap:
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from operator import itemgetter
@@ -330,9 +329,7 @@ def _insert(items: list[_Listed], now: datetime) -> None:
     if not items:
         return
     if connection.vendor != "postgresql":
-        DirectoryUser.objects.bulk_create(
-            DirectoryUser(key=i.key, first_seen_at=now, changed_at=now, **i.values()) for i in items
-        )
+        DirectoryUser.objects.bulk_create(_models(items, now))
         return
     columns = ("key", "first_seen_at", "changed_at", *LISTED_FIELDS)
     names = ", ".join(_column(name) for name in columns)
@@ -350,12 +347,7 @@ def _upsert(items: list[_Listed], now: datetime) -> None:
         return
     if connection.vendor != "postgresql":
         DirectoryUser.objects.bulk_create(
-            [
-                DirectoryUser(
-                    key=i.key, first_seen_at=now, changed_at=now, gone_at=None, **i.values()
-                )
-                for i in items
-            ],
+            _models(items, now),
             update_conflicts=True,
             unique_fields=["key"],
             update_fields=[*LISTED_FIELDS, "changed_at", "gone_at"],
@@ -386,28 +378,27 @@ def _upsert(items: list[_Listed], now: datetime) -> None:
         )
 
 
-def mark_gone(keys: Iterable[str], *, unless_refreshed_since: datetime) -> int:
+def mark_gone(keys: list[str], *, unless_refreshed_since: datetime) -> int:
     """Mark these rows gone, except rows a fresh lookup saw since the given time (Zoom
-    had them then, whatever the pages said). Returns how many rows it marked."""
+    had them then, whatever the pages said). Returns how many rows it marked. Batches
+    of 500 keys keep each statement within SQLite's parameter limit."""
     now = timezone.now()
-    batch: list[str] = []
     marked = 0
-    for key in keys:
-        batch.append(key)
-        if len(batch) == 500:
-            marked += _mark_gone(batch, now, unless_refreshed_since)
-            batch = []
-    if batch:
-        marked += _mark_gone(batch, now, unless_refreshed_since)
+    for start in range(0, len(keys), 500):
+        marked += (
+            DirectoryUser.objects.filter(key__in=keys[start : start + 500], gone_at__isnull=True)
+            .exclude(refreshed_at__gte=unless_refreshed_since)
+            .update(gone_at=now, changed_at=now)
+        )
     return marked
 
 
-def _mark_gone(keys: list[str], now: datetime, refreshed_since: datetime) -> int:
-    return (
-        DirectoryUser.objects.filter(key__in=keys, gone_at__isnull=True)
-        .exclude(refreshed_at__gte=refreshed_since)
-        .update(gone_at=now, changed_at=now)
-    )
+def _models(items: list[_Listed], now: datetime) -> list[DirectoryUser]:
+    """Rows as model instances for ``bulk_create`` (SQLite), as a sync writes them."""
+    return [
+        DirectoryUser(key=i.key, first_seen_at=now, changed_at=now, gone_at=None, **i.values())
+        for i in items
+    ]
 
 
 def relax_commit() -> None:

@@ -252,6 +252,8 @@ def _commit(run: SyncRun, plan: PagePlan) -> PagePlan:
     with transaction.atomic():
         page_writes.relax_commit()
         page_writes.apply_plan(plan)
+        # Counted in the row only, read back into ``run`` when the run ends: pages may
+        # commit in another thread than the one holding ``run``.
         SyncRun.objects.filter(pk=run.pk).update(
             pages=F("pages") + 1,
             seen=F("seen") + len(plan.users),
@@ -260,15 +262,6 @@ def _commit(run: SyncRun, plan: PagePlan) -> PagePlan:
             heartbeat_at=timezone.now(),
         )
     return plan
-
-
-def _tally(run: SyncRun, plan: PagePlan) -> None:
-    """Count a committed page on ``run`` in memory, as ``_commit`` did in its row."""
-    run.pages += 1
-    run.seen += len(plan.users)
-    run.created += len(plan.created)
-    run.updated += len(plan.changed)
-    run.heartbeat_at = timezone.now()
 
 
 class _PageWriter:
@@ -298,7 +291,7 @@ class _PageWriter:
         plan = page_writes.plan_page(users, digests, self.snapshot)
         self.snapshot.record(plan)
         if self.thread is None:
-            _tally(self.run, commit_page(self.run, plan))
+            commit_page(self.run, plan)
         else:
             self.plans.put(plan)
         return list(plan.listed)
@@ -324,7 +317,7 @@ class _PageWriter:
             while (plan := self.plans.get()) is not None:
                 if self.error is None:
                     try:
-                        _tally(self.run, commit_page(self.run, plan))
+                        commit_page(self.run, plan)
                     except BaseException as error:  # handed to the caller, which raises it
                         self.error = error
         finally:
@@ -335,6 +328,7 @@ def _finish_complete(run: SyncRun, unseen: list[str]) -> SyncRun:
     """Every page of every status is in: the rows this run did not see are gone, except
     rows looked up fresh while it paged (Zoom has them, whatever the pages said: a user
     who changed status between the pages of two statuses)."""
+    _read_counts(run)
     with transaction.atomic():
         run.gone = page_writes.mark_gone(unseen, unless_refreshed_since=run.started_at)
         run.status = SyncRun.Status.SUCCEEDED
@@ -355,6 +349,7 @@ def _finish_complete(run: SyncRun, unseen: list[str]) -> SyncRun:
 
 
 def _finish_failed(run: SyncRun, error: str) -> SyncRun:
+    _read_counts(run)
     now = timezone.now()
     run.status = SyncRun.Status.FAILED
     run.finished_at = run.heartbeat_at = now
@@ -362,3 +357,8 @@ def _finish_failed(run: SyncRun, error: str) -> SyncRun:
     run.save(update_fields=["status", "finished_at", "heartbeat_at", "error"])
     logger.warning("directory sync #%s failed after %s pages: %s", run.pk, run.pages, error)
     return run
+
+
+def _read_counts(run: SyncRun) -> None:
+    """What the committed pages counted in the run's row."""
+    run.refresh_from_db(fields=["pages", "seen", "created", "updated", "heartbeat_at"])
