@@ -18,7 +18,6 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -180,7 +179,7 @@ def wait_for(url: str, what: str, process: subprocess.Popen[bytes], seconds: flo
         try:
             with urllib.request.urlopen(url, timeout=2):  # noqa: S310 - loopback only
                 return
-        except (urllib.error.URLError, OSError):
+        except OSError:  # refused, or an error status: not ready yet (URLError is one)
             time.sleep(0.2)
     sys.exit(f"{what} did not answer at {url} within {seconds:g} seconds.")
 

@@ -33,7 +33,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -41,7 +41,16 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchlib import drop_database, p50_p95, percentile, recreate_database  # noqa: E402
+from benchlib import (  # noqa: E402
+    SANDBOX_CREDENTIALS,
+    Targets,
+    drop_database,
+    environment,
+    p50_p95,
+    percentile,
+    recreate_database,
+    setup_django,
+)
 
 DATABASE = "zoomadmin_dirbench"
 MEDIUM_PER_SECOND = 20  # Pro plan (ZOOM_API.md section 4)
@@ -281,24 +290,15 @@ def main() -> int:
 
     sandbox_port = free_port()
     sandbox_origin = f"http://127.0.0.1:{sandbox_port}"
-    env = {
-        **os.environ,
-        "DOTENV_FILE": "",
-        "DEBUG": "0",
-        "SECRET_KEY": "bench-secret-key-" + "d" * 48,
-        "TOKEN_ENCRYPTION_KEYS": "YmVuY2gta2V5LWJlbmNoLWtleS1iZW5jaC1rZXktMDA=",
-        "ALLOWED_HOSTS": "localhost,127.0.0.1,testserver",
-        "SECURE_SSL_REDIRECT": "0",  # the test client speaks http to "testserver"
-        "DATABASE_URL": f"{args.server}/{DATABASE}",
-        "ZOOM_SANDBOX": "0",
-        "ZOOM_API_BASE_URL": f"{sandbox_origin}/v2",
-        "ZOOM_OAUTH_BASE_URL": sandbox_origin,
-        "ZOOM_ACCOUNT_ID": "sandbox-account",
-        "ZOOM_CLIENT_ID": "sandbox-client",
-        "ZOOM_CLIENT_SECRET": "sandbox-secret",
-        "ZOOM_PLAN": "pro",
-        "DJANGO_SETTINGS_MODULE": "zoomadmin.settings",
-    }
+    env = environment(
+        ALLOWED_HOSTS="localhost,127.0.0.1,testserver",
+        SECURE_SSL_REDIRECT="0",  # the test client speaks http to "testserver"
+        DATABASE_URL=f"{args.server}/{DATABASE}",
+        ZOOM_API_BASE_URL=f"{sandbox_origin}/v2",
+        ZOOM_OAUTH_BASE_URL=sandbox_origin,
+        ZOOM_PLAN="pro",
+        **SANDBOX_CREDENTIALS,
+    )
     os.environ.update(env)
     recreate_database(args.server, DATABASE)
     try:
@@ -312,12 +312,7 @@ def main() -> int:
 
 
 def run(args: argparse.Namespace, env: dict[str, str], sandbox_origin: str) -> int:
-    import django
-
-    django.setup()
-    import logging
-
-    logging.getLogger("zoomadmin").setLevel(logging.WARNING)
+    setup_django("zoomadmin")
     from django.core.management import call_command
     from django.db import connections
 
@@ -347,19 +342,11 @@ def run(args: argparse.Namespace, env: dict[str, str], sandbox_origin: str) -> i
         keystrokes = bench_browser(env, args.keystrokes, texts)
         print(f"  keystroke to results ({len(keystrokes)} keystrokes): {p50_p95(keystrokes)}")
 
-    print("\nTargets:")
-    ok = True
-    check: Callable[[str, bool], None]
-
-    def check(line: str, passed: bool) -> None:
-        nonlocal ok
-        ok = ok and passed
-        print(f"  [{'ok' if passed else 'MISSED'}] {line}")
-
+    targets = Targets()
     for label, what in (("first", "into an empty directory"), ("again", "with nothing changed")):
         slowest = max(sync_figures[label], key=lambda f: f["seconds"] / f["floor"])
         limit = TARGET_SYNC_FACTOR * slowest["floor"]
-        check(
+        targets.check(
             f"full sync {what}, slowest of {len(sync_figures[label])}: "
             f"{slowest['seconds']:.2f} s <= {TARGET_SYNC_FACTOR} x floor "
             f"{slowest['floor']:.2f} s = {limit:.2f} s",
@@ -367,15 +354,18 @@ def run(args: argparse.Namespace, env: dict[str, str], sandbox_origin: str) -> i
         )
     for kind, times in search_figures.items():
         p95 = percentile(times, 0.95)
-        check(f"search {kind} p95 {p95:.1f} ms <= {TARGET_SEARCH_P95_MS:g} ms", p95 <= 30)
+        targets.check(
+            f"search {kind} p95 {p95:.1f} ms <= {TARGET_SEARCH_P95_MS:g} ms",
+            p95 <= TARGET_SEARCH_P95_MS,
+        )
     if keystrokes:
         p95 = percentile(keystrokes, 0.95)
-        check(
+        targets.check(
             f"keystroke to results p95 {p95:.1f} ms <= {TARGET_KEYSTROKE_P95_MS:g} ms "
             "(30 ms debounce included)",
             p95 <= TARGET_KEYSTROKE_P95_MS,
         )
-    return 0 if ok else 1
+    return 0 if targets.met else 1
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -32,27 +33,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-BENCH_ENV = {
-    "DOTENV_FILE": "",
-    "DEBUG": "0",
-    "SECRET_KEY": "bench-secret-key-" + "b" * 48,
-    "TOKEN_ENCRYPTION_KEYS": "YmVuY2gta2V5LWJlbmNoLWtleS1iZW5jaC1rZXktMDA=",
-    "ALLOWED_HOSTS": "localhost",
-    "ZOOM_SANDBOX": "0",
-    "ZOOM_ACCOUNT_ID": "sandbox-account",
-    "ZOOM_CLIENT_ID": "sandbox-client",
-    "ZOOM_CLIENT_SECRET": "sandbox-secret",
-    "DJANGO_SETTINGS_MODULE": "zoomadmin.settings",
-}
-
-
-def setup_django() -> None:
-    import django
-
-    django.setup()
-    import logging
-
-    logging.getLogger("zoomadmin").setLevel(logging.WARNING)
+from benchlib import (  # noqa: E402
+    SANDBOX_CREDENTIALS,
+    environment,
+    recreate_database,
+    setup_django,
+)
 
 
 def fire(targets: list[dict[str, Any]], threads: int, reason: str) -> dict[str, Any]:
@@ -71,8 +57,6 @@ def fire(targets: list[dict[str, Any]], threads: int, reason: str) -> dict[str, 
     def one(data: dict[str, Any]) -> None:
         request = RequestFactory().post("/force-logout/", REMOTE_ADDR="127.0.0.1")
         request.user = actor
-        import uuid
-
         result = do_force_logout(
             Target(**data), reason=reason, submission_id=uuid.uuid4(), request=request
         )
@@ -88,7 +72,7 @@ def fire(targets: list[dict[str, Any]], threads: int, reason: str) -> dict[str, 
 
 def worker_main() -> None:
     """A second process: reads its targets as JSON on stdin, prints its figures."""
-    setup_django()
+    setup_django("zoomadmin")
     job = json.loads(sys.stdin.read())
     print(json.dumps(fire(job["targets"], job["threads"], job["reason"])))
 
@@ -161,7 +145,14 @@ def main() -> None:
 
     workdir = Path(tempfile.mkdtemp(prefix="zoombench-"))
     database_url = args.database_url or f"sqlite:///{workdir / 'bench.sqlite3'}"
-    os.environ.update(BENCH_ENV, DATABASE_URL=database_url, ZOOM_PLAN=args.plan)
+    os.environ.update(
+        environment(
+            ALLOWED_HOSTS="localhost",
+            DATABASE_URL=database_url,
+            ZOOM_PLAN=args.plan,
+            **SANDBOX_CREDENTIALS,
+        )
+    )
     if args.database_url.startswith("postgres"):
         reset_postgres_database(args.database_url)
 
@@ -173,7 +164,7 @@ def main() -> None:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     os.environ["ZOOM_API_BASE_URL"] = f"{server.origin}/v2"
     os.environ["ZOOM_OAUTH_BASE_URL"] = server.origin
-    setup_django()
+    setup_django("zoomadmin")
     from django.core.management import call_command
 
     from zoomadmin.helpdesk.targets import Target
@@ -195,14 +186,12 @@ def main() -> None:
     )
     since = len(sandbox.requests)
     half = len(targets) // 2
-    env = {**os.environ}
     started = time.monotonic()
     workers = [
         subprocess.Popen(
             [sys.executable, __file__, "--worker"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            env=env,
             text=True,
         )
         for _ in range(2)
@@ -242,12 +231,13 @@ def reset_postgres_database(url: str) -> None:
     """Drop and create the benchmark's own database (never the app's)."""
     from urllib.parse import urlsplit
 
-    from benchlib import recreate_database
-
     parts = urlsplit(url)
     name = parts.path.lstrip("/")
     if not name.startswith(("zoomadmin_bench", "zoombench")):
-        sys.exit("--database-url must name a database starting with zoombench (it is dropped)")
+        sys.exit(
+            "--database-url must name a database starting with zoombench or zoomadmin_bench "
+            "(it is dropped)"
+        )
     recreate_database(parts._replace(path="").geturl(), name)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import responses
@@ -30,13 +31,7 @@ def sandbox(zoom_http: responses.RequestsMock) -> Iterator[ZoomSandbox]:
     Afterwards, every API request the product sent is checked against Zoom's OpenAPI
     description: method, path, query parameters and their values.
     """
-    fake = ZoomSandbox(
-        user_count=60,
-        plan="business",
-        account_id=settings.ZOOM_ACCOUNT_ID,
-        client_id=settings.ZOOM_CLIENT_ID,
-        client_secret=settings.ZOOM_CLIENT_SECRET,
-    )
+    fake = configured_sandbox(user_count=60)
     install(
         fake,
         zoom_http,
@@ -45,6 +40,17 @@ def sandbox(zoom_http: responses.RequestsMock) -> Iterator[ZoomSandbox]:
     )
     yield fake
     assert_requests_follow_the_spec(fake)
+
+
+def configured_sandbox(**options: Any) -> ZoomSandbox:
+    """A business-plan sandbox that accepts the Zoom credentials the settings hold."""
+    return ZoomSandbox(
+        plan="business",
+        account_id=settings.ZOOM_ACCOUNT_ID,
+        client_id=settings.ZOOM_CLIENT_ID,
+        client_secret=settings.ZOOM_CLIENT_SECRET,
+        **options,
+    )
 
 
 def assert_requests_follow_the_spec(fake: ZoomSandbox) -> None:
@@ -63,14 +69,19 @@ def sso_users(sandbox: ZoomSandbox) -> list[SandboxUser]:
     return [u for u in sandbox.users if u.is_sso and u.status == "active"]
 
 
+def active_user(sandbox: ZoomSandbox, *, sso: bool) -> SandboxUser:
+    """The sandbox's first active user who does (or does not) sign in with SSO."""
+    return next(u for u in sandbox.users if u.is_sso == sso and u.status == "active")
+
+
 @pytest.fixture
 def sso_user(sandbox: ZoomSandbox) -> SandboxUser:
-    return next(u for u in sandbox.users if u.is_sso and u.status == "active")
+    return active_user(sandbox, sso=True)
 
 
 @pytest.fixture
 def non_sso_user(sandbox: ZoomSandbox) -> SandboxUser:
-    return next(u for u in sandbox.users if not u.is_sso and u.status == "active")
+    return active_user(sandbox, sso=False)
 
 
 def make_staff(username: str, *, group: str | None = None, superuser: bool = False) -> User:
@@ -83,14 +94,23 @@ def make_staff(username: str, *, group: str | None = None, superuser: bool = Fal
     return user
 
 
+# The cast's agent and manager, also made by tests/browser in a transactional database.
+def make_helpdesk() -> User:
+    return make_staff("hana.helpdesk", group="Helpdesk")
+
+
+def make_manager() -> User:
+    return make_staff("mo.manager", group="Managers")
+
+
 @pytest.fixture
 def helpdesk(db: None) -> User:
-    return make_staff("hana.helpdesk", group="Helpdesk")
+    return make_helpdesk()
 
 
 @pytest.fixture
 def manager(db: None) -> User:
-    return make_staff("mo.manager", group="Managers")
+    return make_manager()
 
 
 @pytest.fixture

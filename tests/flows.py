@@ -1,13 +1,16 @@
-"""What a helpdesk agent does in the browser, as test-client steps."""
+"""What a helpdesk agent does in the browser, as test-client steps, and reading the pages."""
 
 from __future__ import annotations
 
 import html
 import re
+import uuid
+from html.parser import HTMLParser
 from typing import TYPE_CHECKING, Any
 
 from django.test import Client
 
+from zoomadmin.helpdesk.targets import Target
 from zoomadmin.zoom.sandbox import RecordedRequest, SandboxUser, ZoomSandbox
 
 if TYPE_CHECKING:
@@ -16,6 +19,7 @@ else:
     Response = Any
 
 HTMX = {"HTTP_HX_REQUEST": "true", "HTTP_HX_CURRENT_URL": "http://testserver/"}
+REASON = "Laptop stolen, INC-1042"
 
 
 def hidden_value(page: str, name: str) -> str:
@@ -46,11 +50,31 @@ def force_logout(
     client: Client,
     user: SandboxUser,
     *,
-    reason: str = "Laptop stolen, INC-1042",
+    reason: str = REASON,
     htmx: bool = True,
 ) -> Response:
     fields = open_confirm_form(client, user)
     return client.post("/force-logout/", {**fields, "reason": reason}, **(HTMX if htmx else {}))
+
+
+def signed_target(user: SandboxUser) -> str:
+    """``user`` as a search result carries them to the confirmation form: signed."""
+    return Target(
+        zoom_id=user.id,
+        email=user.email,
+        name=user.name,
+        status=user.status,
+        login_types=user.login_types,
+    ).sign()
+
+
+def force_logout_fields(user: SandboxUser, *, reason: str = REASON) -> dict[str, str]:
+    """A complete, valid force-logout form for ``user``, without the search before it."""
+    return {
+        "target": signed_target(user),
+        "submission_id": str(uuid.uuid4()),
+        "reason": reason,
+    }
 
 
 def zoom_deletes(sandbox: ZoomSandbox) -> list[RecordedRequest]:
@@ -61,3 +85,22 @@ def text(response: Response) -> str:
     """The response's visible text, roughly: tags dropped, whitespace squeezed."""
     body = re.sub(r"<[^>]+>", " ", response.content.decode())
     return " ".join(html.unescape(body).split())
+
+
+class _Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+    handle_startendtag = handle_starttag
+
+
+def tags_of(page: str) -> list[tuple[str, dict[str, str | None]]]:
+    """Every start tag of ``page`` with its attributes, in document order."""
+    parser = _Tags()
+    parser.feed(page)
+    parser.close()
+    return parser.tags

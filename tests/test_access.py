@@ -9,7 +9,6 @@ has none) and each role, what that role gets on a GET. The patterns are enumerat
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -23,8 +22,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.urls.resolvers import RegexPattern
 
 from tests.conftest import signed_in
+from tests.flows import force_logout_fields, signed_target
 from zoomadmin.audit.models import Action, AuditEvent, Outcome
-from zoomadmin.helpdesk.targets import Target
 from zoomadmin.zoom.sandbox import SandboxUser, ZoomSandbox
 
 ROLES = ("anonymous", "no_role", "helpdesk", "manager", "superuser")
@@ -329,18 +328,11 @@ def path_context(helpdesk: User, sso_user: SandboxUser) -> dict[str, object]:
     whose permission check went missing would call Zoom or render the form, not a 400.
     """
     AuditEvent.objects.create(action=Action.SEARCH, actor_username="seed", detail="seed row")
-    target = Target(
-        zoom_id=sso_user.id,
-        email=sso_user.email,
-        name=sso_user.name,
-        status=sso_user.status,
-        login_types=sso_user.login_types,
-    )
     return {
         "helpdesk_pk": helpdesk.pk,
         "query": {
             "helpdesk:search": {"q": sso_user.email},
-            "helpdesk:force_logout_confirm": {"target": target.sign()},
+            "helpdesk:force_logout_confirm": {"target": signed_target(sso_user)},
         },
     }
 
@@ -496,18 +488,7 @@ def test_every_refusal_is_audited_as_denied_and_never_calls_zoom(
 @pytest.fixture
 def force_logout_form(sso_user: SandboxUser) -> dict[str, str]:
     """A complete, valid force-logout form: only the permission check can stop it."""
-    target = Target(
-        zoom_id=sso_user.id,
-        email=sso_user.email,
-        name=sso_user.name,
-        status=sso_user.status,
-        login_types=sso_user.login_types,
-    )
-    return {
-        "target": target.sign(),
-        "submission_id": str(uuid.uuid4()),
-        "reason": "INC-1234 stolen laptop",
-    }
+    return force_logout_fields(sso_user)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -9,14 +9,9 @@ the CSP; and ``check --deploy`` is clean.
 from __future__ import annotations
 
 import json
-import os
 import re
 import secrets
-import subprocess
-import sys
-import uuid
 from collections.abc import Callable
-from html.parser import HTMLParser
 from pathlib import Path
 from unittest import mock
 
@@ -27,37 +22,16 @@ from django.contrib.auth.models import User
 from django.contrib.staticfiles import finders
 from django.test import Client
 
+from tests.commands import manage_py
 from tests.conftest import signed_in
-from zoomadmin.helpdesk.targets import Target
+from tests.flows import force_logout_fields, signed_target, tags_of
 from zoomadmin.zoom.sandbox import SandboxUser, ZoomSandbox
 
 BASE_DIR = Path(django_settings.BASE_DIR)
 HTMX_SRC = "/static/django_htmx/htmx-2.min.js"
-_VENV_PYTHON = BASE_DIR / ".venv" / "bin" / "python"
-PYTHON = str(_VENV_PYTHON) if _VENV_PYTHON.exists() else sys.executable
 
 
-# --- Reading HTML and the CSP -------------------------------------------------------------
-
-
-class Tags(HTMLParser):
-    """Every start tag with its attributes, in document order."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.tags: list[tuple[str, dict[str, str | None]]] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append((tag, dict(attrs)))
-
-    handle_startendtag = handle_starttag
-
-
-def tags_of(html: str) -> list[tuple[str, dict[str, str | None]]]:
-    parser = Tags()
-    parser.feed(html)
-    parser.close()
-    return parser.tags
+# --- Reading the CSP ----------------------------------------------------------------------
 
 
 def csp_of(response: object) -> dict[str, list[str]]:
@@ -77,24 +51,6 @@ def nonce_of(csp: dict[str, list[str]]) -> str:
 
 
 # --- The pages ----------------------------------------------------------------------------
-
-
-def signed_target(user: SandboxUser) -> str:
-    return Target(
-        zoom_id=user.id,
-        email=user.email,
-        name=user.name,
-        status=user.status,
-        login_types=user.login_types,
-    ).sign()
-
-
-def force_logout_form(user: SandboxUser) -> dict[str, str]:
-    return {
-        "target": signed_target(user),
-        "submission_id": str(uuid.uuid4()),
-        "reason": "INC-42 shared laptop",
-    }
 
 
 HTMX = {"HX-Request": "true", "HX-Current-URL": "http://testserver/"}
@@ -135,7 +91,7 @@ PAGES: dict[str, tuple[int, Callable[[Cast], object]]] = {
     ),
     "force-logout outcome page": (
         200,
-        lambda c: c.helpdesk.post("/force-logout/", force_logout_form(c.sso_user)),
+        lambda c: c.helpdesk.post("/force-logout/", force_logout_fields(c.sso_user)),
     ),
     "bad target page (400)": (
         400,
@@ -171,12 +127,12 @@ FRAGMENTS: dict[str, tuple[int, Callable[[Cast], object]]] = {
     ),
     "force-logout outcome fragment": (
         200,
-        lambda c: c.helpdesk.post("/force-logout/", force_logout_form(c.sso_user), headers=HTMX),
+        lambda c: c.helpdesk.post("/force-logout/", force_logout_fields(c.sso_user), headers=HTMX),
     ),
     "force-logout reason missing fragment (400)": (
         400,
         lambda c: c.helpdesk.post(
-            "/force-logout/", {**force_logout_form(c.sso_user), "reason": ""}, headers=HTMX
+            "/force-logout/", {**force_logout_fields(c.sso_user), "reason": ""}, headers=HTMX
         ),
     ),
     "refusal fragment (403)": (403, lambda c: c.helpdesk.get("/audit/", headers=HTMX)),
@@ -423,10 +379,8 @@ def test_htmx_is_django_htmxs_own_copy_never_a_cdn(settings: object) -> None:
 # --- The deployment checklist -----------------------------------------------------------------
 
 
-def production_environment(**extra: str) -> dict[str, str]:
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "DJANGO_SETTINGS_MODULE": "zoomadmin.settings",
+def production_environment() -> dict[str, str]:
+    return {
         "DOTENV_FILE": "",
         "DEBUG": "0",
         "SECRET_KEY": secrets.token_urlsafe(64),
@@ -434,19 +388,11 @@ def production_environment(**extra: str) -> dict[str, str]:
         "ALLOWED_HOSTS": "zoomadmin.example.com",
         "DATABASE_URL": "sqlite:////tmp/zoomadmin-check-deploy.sqlite3",
     }
-    env.update(extra)
-    return env
 
 
 def test_check_deploy_finds_nothing_with_the_production_settings() -> None:
-    result = subprocess.run(
-        [PYTHON, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=BASE_DIR,
-        env=production_environment(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    result = manage_py(
+        "check", "--deploy", "--fail-level", "WARNING", environ=production_environment()
     )
 
     assert result.returncode == 0, result.stdout + result.stderr

@@ -9,8 +9,6 @@ from __future__ import annotations
 import os
 import runpy
 import secrets
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -19,42 +17,40 @@ import pytest
 from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
+from tests.commands import BASE_DIR, manage_py
 from zoomadmin import env
 
-BASE_DIR = Path(__file__).resolve().parent.parent
 SETTINGS = BASE_DIR / "zoomadmin" / "settings.py"
-_VENV_PYTHON = BASE_DIR / ".venv" / "bin" / "python"
-PYTHON = str(_VENV_PYTHON) if _VENV_PYTHON.exists() else sys.executable
 
 SECRET = "s" * 20 + secrets.token_urlsafe(48)
 FERNET_KEY = Fernet.generate_key().decode()
 
 
+def overridden(environ: dict[str, str], overrides: dict[str, str | None]) -> dict[str, str]:
+    """``environ`` with ``overrides`` applied; ``None`` removes a variable."""
+    result = dict(environ)
+    for name, value in overrides.items():
+        if value is None:
+            result.pop(name, None)
+        else:
+            result[name] = value
+    return result
+
+
 def production(**overrides: str | None) -> dict[str, str]:
     """A valid production environment; ``None`` removes a variable."""
-    environ = {
+    baseline = {
         "DOTENV_FILE": "",
         "DEBUG": "0",
         "SECRET_KEY": SECRET,
         "TOKEN_ENCRYPTION_KEYS": FERNET_KEY,
         "ALLOWED_HOSTS": "zoomadmin.example.com",
     }
-    for name, value in overrides.items():
-        if value is None:
-            environ.pop(name, None)
-        else:
-            environ[name] = value
-    return environ
+    return overridden(baseline, overrides)
 
 
 def development(**overrides: str | None) -> dict[str, str]:
-    environ: dict[str, str] = {"DOTENV_FILE": "", "DEBUG": "1"}
-    for name, value in overrides.items():
-        if value is None:
-            environ.pop(name, None)
-        else:
-            environ[name] = value
-    return environ
+    return overridden({"DOTENV_FILE": "", "DEBUG": "1"}, overrides)
 
 
 def load(environ: dict[str, str]) -> dict[str, Any]:
@@ -535,20 +531,7 @@ def test_load_dotenv_ignores_a_missing_file(tmp_path: Path) -> None:
 
 
 def test_manage_py_check_with_a_bad_zoom_plan_names_it_without_a_traceback() -> None:
-    environment = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "DJANGO_SETTINGS_MODULE": "zoomadmin.settings",
-        **production(ZOOM_PLAN="gold"),
-    }
-    result = subprocess.run(
-        [PYTHON, "manage.py", "check"],
-        cwd=BASE_DIR,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = manage_py("check", environ=production(ZOOM_PLAN="gold"))
     assert result.returncode != 0
     assert "ZOOM_PLAN" in result.stderr
     assert "gold" in result.stderr
@@ -557,18 +540,6 @@ def test_manage_py_check_with_a_bad_zoom_plan_names_it_without_a_traceback() -> 
 
 def test_manage_py_check_passes_with_a_good_environment() -> None:
     """The control for the test above: the same command, a valid plan."""
-    environment = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "DJANGO_SETTINGS_MODULE": "zoomadmin.settings",
-        **production(ZOOM_PLAN="pro", DATABASE_URL="sqlite:////tmp/zoomadmin-check.sqlite3"),
-    }
-    result = subprocess.run(
-        [PYTHON, "manage.py", "check"],
-        cwd=BASE_DIR,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    environ = production(ZOOM_PLAN="pro", DATABASE_URL="sqlite:////tmp/zoomadmin-check.sqlite3")
+    result = manage_py("check", environ=environ)
     assert result.returncode == 0, result.stderr

@@ -158,7 +158,6 @@ def database_from_url(name: str, url: str, base_dir: Path) -> dict[str, Any]:
         port = parts.port
     except ValueError:
         raise ConfigError(f"{name}: not a valid URL: {url!r}") from None
-    options = dict(parse_qsl(parts.query))
     if parts.scheme == "sqlite":
         raw_path = unquote(parts.path)
         if parts.netloc or not raw_path.startswith("/") or raw_path == "/":
@@ -188,7 +187,7 @@ def database_from_url(name: str, url: str, base_dir: Path) -> dict[str, Any]:
             "PASSWORD": unquote(parts.password or ""),
             "HOST": parts.hostname,
             "PORT": str(port or 5432),
-            "OPTIONS": options,
+            "OPTIONS": dict(parse_qsl(parts.query)),
             "CONN_MAX_AGE": 60,
             "CONN_HEALTH_CHECKS": True,
         }

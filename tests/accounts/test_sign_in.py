@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import html
 import re
-import uuid
 from http.cookies import Morsel
 
 import pytest
@@ -17,8 +16,8 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 
 from tests.conftest import PASSWORD, signed_in
+from tests.flows import force_logout_fields
 from zoomadmin.audit.models import Action, AuditEvent, Outcome
-from zoomadmin.helpdesk.targets import Target
 from zoomadmin.zoom.sandbox import SandboxUser, ZoomSandbox
 
 LOGIN = "/accounts/login/"
@@ -26,11 +25,24 @@ LOGOUT = "/accounts/logout/"
 USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) zoomadmin-tests/1.0"
 
 
-def sign_in(client: Client, username: str, password: str = PASSWORD, **extra: object):
-    return client.post(LOGIN, {"username": username, "password": password}, **extra)
+def sign_in(
+    client: Client,
+    username: str,
+    password: str = PASSWORD,
+    *,
+    token: str | None = None,
+    **extra: object,
+):
+    """POST the sign-in form; with ``token``, as the page's hidden CSRF field holds it."""
+    data = {"username": username, "password": password}
+    if token is not None:
+        data["csrfmiddlewaretoken"] = token
+    return client.post(LOGIN, data, **extra)
 
 
-def csrf_token_in(page: str) -> str:
+def sign_in_page_token(client: Client) -> str:
+    """Open the sign-in page, as a browser would first: the CSRF token of its form."""
+    page = client.get(LOGIN).content.decode()
     match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
     assert match, "no CSRF token in the page"
     return html.unescape(match[1])
@@ -44,21 +56,6 @@ def htmx_csrf_token_in(page: str) -> str:
 
 def audit_values(row: AuditEvent) -> list[str]:
     return [str(getattr(row, field.attname)) for field in AuditEvent._meta.concrete_fields]
-
-
-def force_logout_form(user: SandboxUser) -> dict[str, str]:
-    target = Target(
-        zoom_id=user.id,
-        email=user.email,
-        name=user.name,
-        status=user.status,
-        login_types=user.login_types,
-    )
-    return {
-        "target": target.sign(),
-        "submission_id": str(uuid.uuid4()),
-        "reason": "INC-77 account takeover",
-    }
 
 
 def assert_csrf_refusal_audited(path: str, actor: User | None = None) -> AuditEvent:
@@ -373,7 +370,7 @@ def test_an_oversized_post_to_the_sign_in_page_is_answered_400(
     helpdesk: User, enforce_csrf_checks: bool
 ) -> None:
     client = Client(enforce_csrf_checks=enforce_csrf_checks)
-    token = csrf_token_in(client.get(LOGIN).content.decode())
+    token = sign_in_page_token(client)
 
     response = client.post(
         LOGIN,
@@ -417,11 +414,9 @@ def test_a_sign_in_post_without_the_csrf_token_is_403(helpdesk: User) -> None:
 def test_a_sign_in_post_with_the_csrf_token_works(helpdesk: User) -> None:
     """The control for the CSRF refusals: the same client, with the page's token."""
     client = Client(enforce_csrf_checks=True)
-    token = csrf_token_in(client.get(LOGIN).content.decode())
+    token = sign_in_page_token(client)
 
-    response = client.post(
-        LOGIN, {"username": "hana.helpdesk", "password": PASSWORD, "csrfmiddlewaretoken": token}
-    )
+    response = sign_in(client, "hana.helpdesk", token=token)
 
     assert response.status_code == 302
     assert client.session["_auth_user_id"] == str(helpdesk.pk)
@@ -446,7 +441,7 @@ def test_a_force_logout_post_without_the_csrf_token_is_403(
     client = signed_in(helpdesk, enforce_csrf_checks=True)
     client.get("/")
 
-    response = client.post("/force-logout/", force_logout_form(sso_user))
+    response = client.post("/force-logout/", force_logout_fields(sso_user))
 
     assert response.status_code == 403
     assert zoom_deletes(sandbox) == []
@@ -462,7 +457,7 @@ def test_an_htmx_force_logout_without_the_csrf_header_is_403_with_hx_refresh(
 
     response = client.post(
         "/force-logout/",
-        force_logout_form(sso_user),
+        force_logout_fields(sso_user),
         headers={"HX-Request": "true", "HX-Current-URL": "http://testserver/"},
     )
 
@@ -483,7 +478,7 @@ def test_an_htmx_force_logout_with_the_pages_csrf_header_reaches_zoom(
 
     response = client.post(
         "/force-logout/",
-        force_logout_form(sso_user),
+        force_logout_fields(sso_user),
         headers={"HX-Request": "true", "X-CSRFToken": token},
     )
 
@@ -498,15 +493,12 @@ def test_a_stale_csrf_token_from_before_sign_in_is_refused(
 ) -> None:
     """An old tab: the token it holds was rotated when its user signed in again."""
     client = Client(enforce_csrf_checks=True)
-    old_token = csrf_token_in(client.get(LOGIN).content.decode())
-    client.post(
-        LOGIN,
-        {"username": "hana.helpdesk", "password": PASSWORD, "csrfmiddlewaretoken": old_token},
-    )
+    old_token = sign_in_page_token(client)
+    sign_in(client, "hana.helpdesk", token=old_token)
     assert client.session["_auth_user_id"] == str(helpdesk.pk)
 
     response = client.post(
-        "/force-logout/", force_logout_form(sso_user), headers={"X-CSRFToken": old_token}
+        "/force-logout/", force_logout_fields(sso_user), headers={"X-CSRFToken": old_token}
     )
 
     assert response.status_code == 403
@@ -516,12 +508,10 @@ def test_a_stale_csrf_token_from_before_sign_in_is_refused(
 @pytest.mark.django_db
 def test_a_cross_origin_post_with_a_valid_token_is_403(helpdesk: User) -> None:
     client = Client(enforce_csrf_checks=True)
-    token = csrf_token_in(client.get(LOGIN).content.decode())
+    token = sign_in_page_token(client)
 
-    response = client.post(
-        LOGIN,
-        {"username": "hana.helpdesk", "password": PASSWORD, "csrfmiddlewaretoken": token},
-        headers={"Origin": "https://evil.example"},
+    response = sign_in(
+        client, "hana.helpdesk", token=token, headers={"Origin": "https://evil.example"}
     )
 
     assert response.status_code == 403
@@ -535,12 +525,10 @@ def test_a_cross_origin_post_with_a_valid_token_is_403(helpdesk: User) -> None:
 def test_a_same_origin_post_with_a_valid_token_is_accepted(helpdesk: User) -> None:
     """The control for the cross-origin refusal: only the Origin differs."""
     client = Client(enforce_csrf_checks=True)
-    token = csrf_token_in(client.get(LOGIN).content.decode())
+    token = sign_in_page_token(client)
 
-    response = client.post(
-        LOGIN,
-        {"username": "hana.helpdesk", "password": PASSWORD, "csrfmiddlewaretoken": token},
-        headers={"Origin": "http://testserver"},
+    response = sign_in(
+        client, "hana.helpdesk", token=token, headers={"Origin": "http://testserver"}
     )
 
     assert response.status_code == 302
@@ -555,7 +543,7 @@ def test_a_cross_origin_htmx_force_logout_with_a_valid_token_is_403(
 
     response = client.post(
         "/force-logout/",
-        force_logout_form(sso_user),
+        force_logout_fields(sso_user),
         headers={"HX-Request": "true", "X-CSRFToken": token, "Origin": "https://evil.example"},
     )
 

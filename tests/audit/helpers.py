@@ -3,11 +3,15 @@ the table owner's or a superuser's rights could, and for the test runner's flush
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from typing import Any
 
-from django.db import connections
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import DatabaseError, connection, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.test import TransactionTestCase
 
@@ -96,13 +100,15 @@ def behind_the_apps_back(sql: str, params: list[object] | None = None) -> None:
         cursor.execute(sql, params)
 
 
+def refused(sql: str, params: list[object] | None = None) -> str:
+    """Run ``sql`` expecting the database to refuse it; the refusal's message."""
+    with pytest.raises(DatabaseError) as refusal, transaction.atomic(), connection.cursor() as c:
+        c.execute(sql, params)
+    return str(refusal.value)
+
+
 def audit_verify(*args: str) -> tuple[int, str]:
     """Run ``manage.py audit_verify`` in-process: (exit status, everything it printed)."""
-    import io
-
-    from django.core.management import call_command
-    from django.core.management.base import CommandError
-
     out = io.StringIO()
     try:
         call_command("audit_verify", *args, stdout=out)

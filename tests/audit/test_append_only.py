@@ -7,10 +7,10 @@ from django.contrib.admin.sites import site
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, models, transaction
-from django.db.models import QuerySet
+from django.db.models import ProtectedError, QuerySet
 from django.test import Client, RequestFactory
 
-from tests.audit.helpers import run_deferred_checks
+from tests.audit.helpers import refused, run_deferred_checks
 from zoomadmin.audit.log import record
 from zoomadmin.audit.models import Action, AppendOnlyError, AuditEvent, Outcome
 from zoomadmin.audit.verify import protection_problems
@@ -81,21 +81,12 @@ def test_the_admin_shows_a_row_but_offers_no_save_or_delete(
 
 
 def test_a_staff_account_with_history_cannot_be_deleted(superuser: object) -> None:
-    from django.db.models import ProtectedError
-
     record(Action.SIGN_IN, actor=superuser, outcome=Outcome.SUCCESS)  # type: ignore[arg-type]
     with pytest.raises(ProtectedError):
         superuser.delete()  # type: ignore[attr-defined]
 
 
 # --- In the database: the triggers refuse what the ORM guard would have refused -----------
-
-
-def refused(sql: str, params: list[object] | None = None) -> str:
-    """Run ``sql`` expecting the database to refuse it; the refusal's message."""
-    with pytest.raises(DatabaseError) as refusal, transaction.atomic(), connection.cursor() as c:
-        c.execute(sql, params)
-    return str(refusal.value)
 
 
 def test_the_append_only_triggers_are_installed_after_all_migrations() -> None:

@@ -9,6 +9,7 @@ import pytest
 from django.test import Client
 
 from tests.flows import force_logout, text
+from zoomadmin.audit import views
 from zoomadmin.audit.log import record
 from zoomadmin.audit.models import Action, AuditEvent, Outcome
 from zoomadmin.zoom.sandbox import SandboxUser, ZoomSandbox
@@ -238,8 +239,6 @@ def test_the_summary_strip_counts_the_filtered_set_by_action_and_outcome(
 def test_the_summary_strip_says_when_it_counts_only_the_newest_rows(
     manager_client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from zoomadmin.audit import views
-
     monkeypatch.setattr(views, "SUMMARY_CAP", 4)
     add_events(6)
     page = text(manager_client.get("/audit/", {"action": "search"}))

@@ -10,6 +10,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import connection, connections, transaction
 from django.test import RequestFactory
 
@@ -17,7 +19,7 @@ from tests.audit.helpers import audit_verify, behind_the_apps_back, run_deferred
 from zoomadmin.audit import chain
 from zoomadmin.audit.exports import EXPORT_COLUMNS
 from zoomadmin.audit.log import record
-from zoomadmin.audit.models import Action, AuditEvent, Outcome
+from zoomadmin.audit.models import Action, AppendOnlyError, AuditEvent, Outcome
 from zoomadmin.audit.verify import verify_database
 
 pytestmark = pytest.mark.django_db
@@ -118,8 +120,6 @@ def test_the_timestamp_is_hashed_in_one_canonical_utc_form() -> None:
 
 
 def test_bulk_create_cannot_skip_the_chain() -> None:
-    from zoomadmin.audit.models import AppendOnlyError
-
     with pytest.raises(AppendOnlyError):
         AuditEvent.objects.bulk_create([AuditEvent(action=Action.SEARCH)])
 
@@ -251,9 +251,6 @@ def test_a_later_head_still_matches_the_saved_one() -> None:
 
 
 def test_a_malformed_saved_head_is_refused() -> None:
-    from django.core.management import call_command
-    from django.core.management.base import CommandError
-
     with pytest.raises(CommandError, match="SEQ:HASH"):
         call_command("audit_verify", "--expect-head", "12:nothex")
 
@@ -314,8 +311,6 @@ def test_eight_concurrent_writers_leave_one_valid_chain() -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_links_rows_written_before_the_chain_existed() -> None:
-    from django.core.management import call_command
-
     call_command("migrate", "audit", "0001", verbosity=0)
     try:
         # Ids with gaps (rolled-back inserts) and clocks out of order, as on a real database.

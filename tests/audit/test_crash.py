@@ -69,12 +69,16 @@ def database_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'audit.sqlite3'}"
 
 
+def child_env(url: str) -> dict[str, str]:
+    """The environment of a child process that uses the database at ``url``."""
+    return {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "DATABASE_URL": url}
+
+
 def manage(url: str, *args: str, **options: Any) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "DATABASE_URL": url}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=REPO,
-        env=env,
+        env=child_env(url),
         capture_output=True,
         text=True,
         timeout=120,
@@ -114,11 +118,10 @@ def test_a_process_killed_during_the_zoom_call_leaves_the_intent_and_reconcile_r
     victim = next(u for u in http_sandbox.users if u.is_sso and u.status == "active")
     http_sandbox.add_fault(endpoint="revoke", delay=30)  # Zoom takes 30 s to answer
     target = {"zoom_id": victim.id, "email": victim.email, "name": victim.name}
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "DATABASE_URL": url}
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, settings.ZOOM_OAUTH_BASE_URL, json.dumps(target)],
         cwd=REPO,
-        env=env,
+        env=child_env(url),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

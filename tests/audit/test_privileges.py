@@ -8,9 +8,9 @@ import re
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import DatabaseError, connection, transaction
+from django.db import connection
 
-from tests.audit.helpers import run_deferred_checks
+from tests.audit.helpers import refused, run_deferred_checks
 from zoomadmin.audit.log import record
 from zoomadmin.audit.models import Action, AuditEvent
 from zoomadmin.audit.privileges import SQL_FILE, check_current_role, render
@@ -51,12 +51,6 @@ def test_the_command_prints_the_sql() -> None:
     call_command("audit_privileges", "--app-role", "web", "--owner-role", "dba", stdout=out)
     assert 'GRANT SELECT, INSERT ON TABLE "public".audit_auditevent TO "web";' in out.getvalue()
     assert 'ALTER DEFAULT PRIVILEGES FOR ROLE "dba"' in out.getvalue()
-
-
-def refused(sql: str) -> str:
-    with pytest.raises(DatabaseError) as refusal, transaction.atomic(), connection.cursor() as c:
-        c.execute(sql)
-    return str(refusal.value)
 
 
 @pytest.mark.postgres

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from django.contrib.auth.models import User
 from pytest_django.fixtures import Settings
 from pytest_django.live_server_helper import LiveServer
 
-from tests.conftest import PASSWORD, make_staff
+from tests.conftest import PASSWORD, configured_sandbox, make_helpdesk, make_manager
+from tests.zoom.conftest import serving
 from zoomadmin.zoom.sandbox import ZoomSandbox
-from zoomadmin.zoom.sandbox.server import make_server
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -30,8 +30,13 @@ if TYPE_CHECKING := False:
     from playwright.sync_api import Browser, ConsoleMessage, Page
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
+@contextmanager
+def launched_chromium() -> Iterator[Browser]:
+    """Chromium, or a skip where it is missing (a failure under ZOOMADMIN_REQUIRE_BROWSER=1).
+
+    Playwright's sync API allows one instance at a time in a process: close this one
+    before launching another.
+    """
     if not shutil.which(CHROMIUM):
         if os.environ.get("ZOOMADMIN_REQUIRE_BROWSER") == "1":
             pytest.fail(f"Chromium is required but missing at {CHROMIUM}")
@@ -47,24 +52,20 @@ def browser() -> Iterator[Browser]:
         chromium.close()
 
 
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with launched_chromium() as chromium:
+        yield chromium
+
+
 @pytest.fixture
 def http_sandbox(settings: Settings) -> Iterator[ZoomSandbox]:
     """The sandbox behind real HTTP on a free loopback port, as the run command has it."""
-    fake = ZoomSandbox(
-        user_count=40,
-        plan="business",
-        account_id=settings.ZOOM_ACCOUNT_ID,
-        client_id=settings.ZOOM_CLIENT_ID,
-        client_secret=settings.ZOOM_CLIENT_SECRET,
-    )
-    server = make_server(fake, "127.0.0.1", 0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    settings.ZOOM_API_BASE_URL = f"{server.origin}/v2"
-    settings.ZOOM_OAUTH_BASE_URL = server.origin
-    yield fake
-    server.shutdown()
-    server.server_close()
+    fake = configured_sandbox(user_count=40)
+    with serving(fake) as origin:
+        settings.ZOOM_API_BASE_URL = f"{origin}/v2"
+        settings.ZOOM_OAUTH_BASE_URL = origin
+        yield fake
 
 
 @pytest.fixture
@@ -101,11 +102,21 @@ def sign_in(page: Page, user: User) -> None:
     page.wait_for_url("**/")
 
 
+def confirm(page: Page, reason: str, *, double_click: bool = False) -> None:
+    """Give the open confirmation form ``reason`` and press its button (twice, if asked)."""
+    page.get_by_label("Reason").fill(reason)
+    button = page.get_by_role("button", name="Confirm: force log out of Zoom")
+    if double_click:
+        button.dblclick()
+    else:
+        button.click()
+
+
 @pytest.fixture
 def browser_helpdesk(transactional_db: None) -> User:
-    return make_staff("hana.helpdesk", group="Helpdesk")
+    return make_helpdesk()
 
 
 @pytest.fixture
 def browser_manager(transactional_db: None) -> User:
-    return make_staff("mo.manager", group="Managers")
+    return make_manager()

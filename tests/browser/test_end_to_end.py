@@ -6,7 +6,8 @@ import pytest
 from django.contrib.auth.models import User
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import confirm, sign_in
+from tests.conftest import active_user
 from zoomadmin.audit.models import Action, AuditEvent
 from zoomadmin.zoom.sandbox import ZoomSandbox
 
@@ -19,17 +20,21 @@ def search_for(page: Page, email: str) -> None:
     expect(page.locator("#results")).to_contain_text(email)
 
 
+def force_out(page: Page, reason: str, *, double_click: bool = False) -> None:
+    """From the search result: "Force log out of Zoom", then confirm with ``reason``."""
+    page.get_by_role("button", name="Force log out of Zoom").click()
+    confirm(page, reason, double_click=double_click)
+
+
 def test_agent_forces_a_user_out_and_the_manager_finds_it(
     page: Page, http_sandbox: ZoomSandbox, browser_helpdesk: User, browser_manager: User
 ) -> None:
-    target = next(u for u in http_sandbox.users if u.is_sso and u.status == "active")
+    target = active_user(http_sandbox, sso=True)
     sign_in(page, browser_helpdesk)
     search_for(page, target.email)
     expect(page).to_have_url(f"{page.url.split('?')[0]}?q={target.email.replace('@', '%40')}")
 
-    page.get_by_role("button", name="Force log out of Zoom").click()
-    page.get_by_label("Reason").fill("Laptop stolen, INC-1042")
-    page.get_by_role("button", name="Confirm: force log out of Zoom").click()
+    force_out(page, "Laptop stolen, INC-1042")
 
     outcome = page.locator("tr.outcome")
     expect(outcome).to_contain_text("Forced out of Zoom")
@@ -51,14 +56,12 @@ def test_agent_forces_a_user_out_and_the_manager_finds_it(
 def test_a_zoom_failure_is_shown_where_the_agent_clicked(
     page: Page, http_sandbox: ZoomSandbox, browser_helpdesk: User
 ) -> None:
-    target = next(u for u in http_sandbox.users if u.is_sso and u.status == "active")
+    target = active_user(http_sandbox, sso=True)
     sign_in(page, browser_helpdesk)
     search_for(page, target.email)
     http_sandbox.add_fault(endpoint="revoke", status=503, times=50)
 
-    page.get_by_role("button", name="Force log out of Zoom").click()
-    page.get_by_label("Reason").fill("Incident 9")
-    page.get_by_role("button", name="Confirm: force log out of Zoom").click()
+    force_out(page, "Incident 9")
 
     outcome = page.locator("tr.outcome")
     expect(outcome).to_contain_text("Not signed out")
@@ -67,8 +70,7 @@ def test_a_zoom_failure_is_shown_where_the_agent_clicked(
 
     http_sandbox.clear_faults()
     outcome.get_by_role("button", name="Try again: force log out of Zoom").click()
-    page.get_by_label("Reason").fill("Incident 9, second try")
-    page.get_by_role("button", name="Confirm: force log out of Zoom").click()
+    confirm(page, "Incident 9, second try")
     expect(page.locator("tr.outcome")).to_contain_text("Forced out of Zoom")
     assert len(http_sandbox.revocations) == 1
 
@@ -76,14 +78,12 @@ def test_a_zoom_failure_is_shown_where_the_agent_clicked(
 def test_a_double_click_sends_one_request_to_zoom(
     page: Page, http_sandbox: ZoomSandbox, browser_helpdesk: User
 ) -> None:
-    target = next(u for u in http_sandbox.users if u.is_sso and u.status == "active")
+    target = active_user(http_sandbox, sso=True)
     sign_in(page, browser_helpdesk)
     search_for(page, target.email)
     http_sandbox.add_fault(endpoint="revoke", delay=0.5)  # slow enough to click twice
 
-    page.get_by_role("button", name="Force log out of Zoom").click()
-    page.get_by_label("Reason").fill("Double click")
-    page.get_by_role("button", name="Confirm: force log out of Zoom").dblclick()
+    force_out(page, "Double click", double_click=True)
 
     expect(page.locator("tr.outcome")).to_contain_text("Forced out of Zoom")
     deletes = [r for r in http_sandbox.requests if r.method == "DELETE"]
@@ -94,7 +94,7 @@ def test_a_double_click_sends_one_request_to_zoom(
 def test_a_non_sso_user_is_flagged_before_confirming(
     page: Page, http_sandbox: ZoomSandbox, browser_helpdesk: User
 ) -> None:
-    target = next(u for u in http_sandbox.users if not u.is_sso and u.status == "active")
+    target = active_user(http_sandbox, sso=False)
     sign_in(page, browser_helpdesk)
     search_for(page, target.email)
     page.get_by_role("button", name="Force log out of Zoom").click()

@@ -6,7 +6,8 @@ import pytest
 from django.contrib.auth.models import User
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import confirm, sign_in
+from tests.conftest import active_user
 from zoomadmin.audit.models import Action, AuditEvent
 from zoomadmin.directory.models import SyncRun
 from zoomadmin.directory.sync import run_sync
@@ -19,7 +20,7 @@ def test_typing_a_partial_name_finds_the_user_and_forces_them_out(
     page: Page, http_sandbox: ZoomSandbox, browser_helpdesk: User
 ) -> None:
     assert run_sync(trigger=SyncRun.Trigger.COMMAND).status == SyncRun.Status.SUCCEEDED
-    target = next(u for u in http_sandbox.users if u.is_sso and u.status == "active")
+    target = active_user(http_sandbox, sso=True)
     http_sandbox.clear_history()
     sign_in(page, browser_helpdesk)
     expect(page.locator("#directory-status")).to_contain_text("Directory synced")
@@ -36,8 +37,7 @@ def test_typing_a_partial_name_finds_the_user_and_forces_them_out(
 
     row.get_by_role("button", name="Force log out of Zoom").click()
     expect(page.get_by_text("Sign-in method unknown.")).to_be_visible()
-    page.get_by_label("Reason").fill("Phished, INC-2077")
-    page.get_by_role("button", name="Confirm: force log out of Zoom").click()
+    confirm(page, "Phished, INC-2077")
 
     outcome = page.locator("tr.outcome")
     expect(outcome).to_contain_text(f"Forced out of Zoom: {target.name}")
@@ -50,7 +50,7 @@ def test_the_whole_email_is_checked_at_zoom_as_it_is_typed(
     page: Page, http_sandbox: ZoomSandbox, browser_helpdesk: User
 ) -> None:
     run_sync(trigger=SyncRun.Trigger.COMMAND)
-    target = next(u for u in http_sandbox.users if u.is_sso and u.status == "active")
+    target = active_user(http_sandbox, sso=True)
     http_sandbox.clear_history()
     sign_in(page, browser_helpdesk)
 

@@ -27,6 +27,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import signed_in
+from tests.flows import hidden_value
+from tests.helpdesk.helpers import confirm_form_fields
 from zoomadmin.audit.models import Action, AuditEvent
 from zoomadmin.helpdesk.targets import Target
 from zoomadmin.zoom.ids import is_email
@@ -100,12 +102,6 @@ def tags_of(page: str) -> list[tuple[str, dict[str, str | None]]]:
 
 def visible_text(page: str) -> str:
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
-
-
-def hidden_value(page: str, name: str) -> str:
-    match = re.search(rf'name="{name}" value="([^"]*)"', page)
-    assert match, f"no hidden field {name!r}"
-    return html.unescape(match[1])
 
 
 def api_calls(sandbox: ZoomSandbox, since: int = 0) -> list[RecordedRequest]:
@@ -270,14 +266,9 @@ def test_hostile_zoom_names_stay_inert_in_the_outcome_and_the_audit_log(
         "/force-logout/confirm/", {"target": hidden_value(found, "target")}, headers=HTMX
     ).content.decode()
 
+    # The reason is the agent's own field, pasted from a ticket.
     outcome = agent.post(
-        "/force-logout/",
-        {
-            "target": hidden_value(form, "target"),
-            "submission_id": hidden_value(form, "submission_id"),
-            "reason": payload,  # the agent's own field, pasted from a ticket
-        },
-        headers=HTMX,
+        "/force-logout/", {**confirm_form_fields(form), "reason": payload}, headers=HTMX
     )
 
     assert outcome.status_code == 200

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import pytest
 import responses
@@ -11,7 +12,16 @@ from django.db import DatabaseError
 from django.test import Client
 from pytest_django.fixtures import Settings as SettingsWrapper
 
-from tests.flows import HTMX, force_logout, open_confirm_form, text, zoom_deletes
+from tests.flows import (
+    HTMX,
+    Response,
+    force_logout,
+    hidden_value,
+    open_confirm_form,
+    text,
+    zoom_deletes,
+)
+from tests.helpdesk.helpers import confirm_form_fields
 from zoomadmin.audit.models import Action, AuditEvent, Outcome
 from zoomadmin.zoom.sandbox import SandboxUser, ZoomSandbox
 
@@ -22,6 +32,20 @@ def intent_and_result() -> tuple[AuditEvent, AuditEvent]:
     intent = AuditEvent.objects.get(action=Action.FORCE_LOGOUT_REQUESTED)
     result = AuditEvent.objects.get(action=Action.FORCE_LOGOUT_RESULT)
     return intent, result
+
+
+def force_logout_when_revoke_fails(
+    client: Client,
+    sandbox: ZoomSandbox,
+    user: SandboxUser,
+    *,
+    reason: str = "Incident",
+    **fault: Any,
+) -> Response:
+    """Open the confirm form, make Zoom's revoke fail as ``fault`` says, then confirm."""
+    fields = open_confirm_form(client, user)
+    sandbox.add_fault(endpoint="revoke", **fault)
+    return client.post("/force-logout/", {**fields, "reason": reason}, **HTMX)
 
 
 def test_force_logout_sends_exactly_one_revoke_to_the_token_path(
@@ -126,8 +150,6 @@ def test_non_sso_user_carries_a_warning_before_confirming(
 ) -> None:
     for user, warned in ((non_sso_user, True), (sso_user, False)):
         found = helpdesk_client.get("/", {"q": user.email}, **HTMX)
-        from tests.flows import hidden_value
-
         target = hidden_value(found.content.decode(), "target")
         form = helpdesk_client.get("/force-logout/confirm/", {"target": target}, **HTMX)
         assert ("Not an SSO user" in text(form)) is warned
@@ -137,8 +159,7 @@ def test_non_sso_user_carries_a_warning_before_confirming(
 def test_reason_is_required_and_nothing_is_sent(
     helpdesk_client: Client, sandbox: ZoomSandbox, sso_user: SandboxUser
 ) -> None:
-    fields = open_confirm_form(helpdesk_client, sso_user)
-    response = helpdesk_client.post("/force-logout/", {**fields, "reason": "   "}, **HTMX)
+    response = force_logout(helpdesk_client, sso_user, reason="   ")
 
     assert response.status_code == 400
     assert "Give a reason" in text(response)
@@ -149,8 +170,7 @@ def test_reason_is_required_and_nothing_is_sent(
 def test_overlong_reason_is_refused(
     helpdesk_client: Client, sandbox: ZoomSandbox, sso_user: SandboxUser
 ) -> None:
-    fields = open_confirm_form(helpdesk_client, sso_user)
-    response = helpdesk_client.post("/force-logout/", {**fields, "reason": "x" * 501}, **HTMX)
+    response = force_logout(helpdesk_client, sso_user, reason="x" * 501)
 
     assert response.status_code == 400
     assert "under 500 characters" in text(response)
@@ -160,9 +180,15 @@ def test_overlong_reason_is_refused(
 def test_zoom_404_is_reported_and_audited_as_not_found(
     helpdesk_client: Client, sandbox: ZoomSandbox, sso_user: SandboxUser
 ) -> None:
-    fields = open_confirm_form(helpdesk_client, sso_user)
-    sandbox.add_fault(endpoint="revoke", status=404, code=1001, message="User does not exist.")
-    response = helpdesk_client.post("/force-logout/", {**fields, "reason": "Leaver"}, **HTMX)
+    response = force_logout_when_revoke_fails(
+        helpdesk_client,
+        sandbox,
+        sso_user,
+        reason="Leaver",
+        status=404,
+        code=1001,
+        message="User does not exist.",
+    )
 
     assert response.status_code == 502
     assert "Zoom has no such user" in text(response)
@@ -178,9 +204,9 @@ def test_zoom_404_is_reported_and_audited_as_not_found(
 def test_zoom_429_says_wait_and_retry(
     helpdesk_client: Client, sandbox: ZoomSandbox, sso_user: SandboxUser
 ) -> None:
-    fields = open_confirm_form(helpdesk_client, sso_user)
-    sandbox.add_fault(endpoint="revoke", status=429, times=20)
-    response = helpdesk_client.post("/force-logout/", {**fields, "reason": "Incident"}, **HTMX)
+    response = force_logout_when_revoke_fails(
+        helpdesk_client, sandbox, sso_user, status=429, times=20
+    )
 
     assert response.status_code == 502
     assert "rate limit" in text(response)
@@ -194,9 +220,9 @@ def test_zoom_429_says_wait_and_retry(
 def test_zoom_server_error_is_a_failure_that_can_be_retried(
     status: int, helpdesk_client: Client, sandbox: ZoomSandbox, sso_user: SandboxUser
 ) -> None:
-    fields = open_confirm_form(helpdesk_client, sso_user)
-    sandbox.add_fault(endpoint="revoke", status=status, times=20)
-    response = helpdesk_client.post("/force-logout/", {**fields, "reason": "Incident"}, **HTMX)
+    response = force_logout_when_revoke_fails(
+        helpdesk_client, sandbox, sso_user, status=status, times=20
+    )
 
     assert response.status_code == 502
     assert f"HTTP {status}" in text(response)
@@ -208,9 +234,9 @@ def test_zoom_server_error_is_a_failure_that_can_be_retried(
 def test_read_timeout_leaves_the_outcome_unknown(
     helpdesk_client: Client, sandbox: ZoomSandbox, sso_user: SandboxUser
 ) -> None:
-    fields = open_confirm_form(helpdesk_client, sso_user)
-    sandbox.add_fault(endpoint="revoke", delay=60, times=20)
-    response = helpdesk_client.post("/force-logout/", {**fields, "reason": "Incident"}, **HTMX)
+    response = force_logout_when_revoke_fails(
+        helpdesk_client, sandbox, sso_user, delay=60, times=20
+    )
 
     assert response.status_code == 502
     assert "Outcome unknown" in text(response)
@@ -223,9 +249,9 @@ def test_read_timeout_leaves_the_outcome_unknown(
 def test_connection_reset_leaves_the_outcome_unknown(
     helpdesk_client: Client, sandbox: ZoomSandbox, sso_user: SandboxUser
 ) -> None:
-    fields = open_confirm_form(helpdesk_client, sso_user)
-    sandbox.add_fault(endpoint="revoke", reset=True, times=20)
-    response = helpdesk_client.post("/force-logout/", {**fields, "reason": "Incident"}, **HTMX)
+    response = force_logout_when_revoke_fails(
+        helpdesk_client, sandbox, sso_user, reset=True, times=20
+    )
 
     assert "Outcome unknown" in text(response)
     _, result = intent_and_result()
@@ -255,8 +281,6 @@ def test_connection_refused_is_a_failure_nothing_was_sent(
 def test_without_javascript_the_form_posts_and_the_page_shows_the_outcome(
     helpdesk_client: Client, sandbox: ZoomSandbox, sso_user: SandboxUser
 ) -> None:
-    from tests.flows import hidden_value
-
     found = helpdesk_client.get("/", {"q": sso_user.email})
     assert "<html" in found.content.decode()
     target = hidden_value(found.content.decode(), "target")
@@ -264,12 +288,7 @@ def test_without_javascript_the_form_posts_and_the_page_shows_the_outcome(
     page = confirm.content.decode()
     assert "<html" in page and "hx-post" not in page
     response = helpdesk_client.post(
-        "/force-logout/",
-        {
-            "target": hidden_value(page, "target"),
-            "submission_id": hidden_value(page, "submission_id"),
-            "reason": "No JS here",
-        },
+        "/force-logout/", {**confirm_form_fields(page), "reason": "No JS here"}
     )
     assert response.status_code == 200
     assert "<html" in response.content.decode()

@@ -9,6 +9,7 @@ from django.test import Client
 from tests.conftest import signed_in
 from tests.directory.helpers import add_directory_user
 from tests.flows import HTMX, hidden_value, text
+from tests.helpdesk.helpers import api_requests, confirm_form_fields
 from zoomadmin.audit.models import Action, AuditEvent
 from zoomadmin.directory.models import DirectoryUser, SyncRun
 from zoomadmin.directory.sync import run_sync
@@ -18,10 +19,6 @@ from zoomadmin.zoom.sandbox import SandboxUser, ZoomSandbox
 pytestmark = pytest.mark.django_db
 # What the search box sends as the agent types (htmx names the triggering input).
 TYPING = {**HTMX, "HTTP_HX_TRIGGER": "id_q", "HTTP_HX_TRIGGER_NAME": "q"}
-
-
-def api_requests(sandbox: ZoomSandbox) -> list[tuple[str, str]]:
-    return [(r.method, r.path) for r in sandbox.requests if r.host == "api"]
 
 
 def lookups(sandbox: ZoomSandbox) -> list[str]:
@@ -156,13 +153,7 @@ def test_a_directory_result_can_be_forced_out(
     assert "Not an SSO user" not in text(confirm)
 
     outcome = helpdesk_client.post(
-        "/force-logout/",
-        {
-            "target": hidden_value(form, "target"),
-            "submission_id": hidden_value(form, "submission_id"),
-            "reason": "INC-77 phished",
-        },
-        **HTMX,
+        "/force-logout/", {**confirm_form_fields(form), "reason": "INC-77 phished"}, **HTMX
     )
 
     assert outcome.status_code == 200

@@ -6,14 +6,11 @@ import pytest
 from django.test import Client
 
 from tests.flows import search, text
+from tests.helpdesk.helpers import api_requests
 from zoomadmin.audit.models import Action, AuditEvent, Outcome
 from zoomadmin.zoom.sandbox import SandboxUser, ZoomSandbox
 
 pytestmark = pytest.mark.django_db
-
-
-def api_requests(sandbox: ZoomSandbox) -> list[tuple[str, str]]:
-    return [(r.method, r.path) for r in sandbox.requests if r.host == "api"]
 
 
 def test_search_by_email_shows_name_status_sso_and_last_sign_in(

@@ -13,7 +13,6 @@ import re
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -22,15 +21,14 @@ from pathlib import Path
 import pytest
 import requests
 from django.conf import settings
-from django.conf import settings as django_settings
 from django.contrib.auth.models import User
 from django.db import connection
 from django.test import Client
 
 from tests.conftest import make_staff
+from tests.zoom.conftest import serving
 from zoomadmin.audit.models import Action, AuditEvent
 from zoomadmin.zoom.sandbox import ZoomSandbox
-from zoomadmin.zoom.sandbox.server import make_server
 
 pytestmark = [
     pytest.mark.postgres,
@@ -49,12 +47,9 @@ def free_port() -> int:
 @pytest.fixture
 def zoom() -> Iterator[ZoomSandbox]:
     fake = ZoomSandbox(user_count=80, plan="business")
-    server = make_server(fake, "127.0.0.1", 0)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    fake.origin = server.origin  # type: ignore[attr-defined]
-    yield fake
-    server.shutdown()
-    server.server_close()
+    with serving(fake) as origin:
+        fake.origin = origin  # type: ignore[attr-defined]
+        yield fake
 
 
 @pytest.fixture
@@ -123,7 +118,7 @@ def signed_in_session(base: str, username: str) -> requests.Session:
     django_client = Client()
     django_client.force_login(User.objects.get(username=username))
     session = requests.Session()
-    cookie = django_client.cookies[django_settings.SESSION_COOKIE_NAME]
+    cookie = django_client.cookies[settings.SESSION_COOKIE_NAME]
     session.cookies.set(cookie.key, cookie.value, domain="127.0.0.1")
     assert session.get(f"{base}/", timeout=10).url.rstrip("/") == base
     return session

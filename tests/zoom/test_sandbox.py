@@ -79,11 +79,6 @@ def first(sandbox: ZoomSandbox, **wanted: Any) -> SandboxUser:
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
 def sandbox(clock: ManualClock) -> ZoomSandbox:
     return ZoomSandbox(user_count=150, clock=clock)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from io import StringIO
 
@@ -13,19 +12,17 @@ from django.core.management.base import CommandError
 from pytest_django.fixtures import Settings
 
 from zoomadmin.zoom.sandbox import ZoomSandbox
-from zoomadmin.zoom.sandbox.server import make_server
+
+from .conftest import serving
 
 
 @pytest.fixture
 def running_sandbox(settings: Settings) -> Iterator[ZoomSandbox]:
     fake = ZoomSandbox(user_count=5)
-    server = make_server(fake, "127.0.0.1", 0)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    settings.ZOOM_SANDBOX = True
-    settings.ZOOM_API_BASE_URL = f"{server.origin}/v2"
-    yield fake
-    server.shutdown()
-    server.server_close()
+    with serving(fake) as origin:
+        settings.ZOOM_SANDBOX = True
+        settings.ZOOM_API_BASE_URL = f"{origin}/v2"
+        yield fake
 
 
 def test_a_fault_makes_the_next_calls_fail(running_sandbox: ZoomSandbox) -> None:

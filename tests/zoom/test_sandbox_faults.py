@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 
 import pytest
@@ -15,14 +14,8 @@ from zoomadmin.zoom.sandbox import (
     ZoomSandbox,
 )
 
+from .conftest import BASIC
 from .openapi import validate_sandbox_response
-
-BASIC = "Basic " + base64.b64encode(b"sandbox-client:sandbox-secret").decode()
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ and the HTTP front on a free loopback port in a thread."""
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -16,6 +15,7 @@ from zoomadmin.zoom.sandbox import ManualClock, ZoomSandbox
 from zoomadmin.zoom.sandbox.mock import install
 from zoomadmin.zoom.sandbox.server import make_server
 
+from .conftest import serving
 from .openapi import validate_request, validate_sandbox_response
 
 API = "https://api.zoom.us/v2"
@@ -189,15 +189,8 @@ def test_mock_front_authorize_redirect(mocked: ZoomSandbox) -> None:
 @pytest.fixture
 def served() -> Iterator[tuple[ZoomSandbox, str]]:
     sandbox = ZoomSandbox(user_count=80)
-    server = make_server(sandbox, port=0)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield sandbox, server.origin
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serving(sandbox) as origin:
+        yield sandbox, origin
 
 
 @pytest.fixture

@@ -13,15 +13,10 @@ import pytest
 
 from zoomadmin.zoom.sandbox import ManualClock, SandboxResponse, ZoomSandbox
 
+from .conftest import BASIC
 from .openapi import validate_sandbox_response
 
 REDIRECT = "http://127.0.0.1:8000/zoom/callback"
-BASIC = "Basic " + base64.b64encode(b"sandbox-client:sandbox-secret").decode()
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
 
 
 @pytest.fixture

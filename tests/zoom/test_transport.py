@@ -28,7 +28,8 @@ from zoomadmin.zoom.errors import (
 )
 from zoomadmin.zoom.models import RateLimitBucket, ZoomCircuit
 from zoomadmin.zoom.sandbox import SandboxUser, ZoomSandbox
-from zoomadmin.zoom.sandbox.server import make_server
+
+from .conftest import serving
 
 pytestmark = pytest.mark.django_db
 
@@ -185,11 +186,9 @@ def test_a_hanging_zoom_gets_an_answer_within_the_deadline(
         client_id=settings.ZOOM_CLIENT_ID,
         client_secret=settings.ZOOM_CLIENT_SECRET,
     )
-    server = make_server(fake, "127.0.0.1", 0)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        settings.ZOOM_API_BASE_URL = f"{server.origin}/v2"
-        settings.ZOOM_OAUTH_BASE_URL = server.origin
+    with serving(fake) as origin:
+        settings.ZOOM_API_BASE_URL = f"{origin}/v2"
+        settings.ZOOM_OAUTH_BASE_URL = origin
         settings.ZOOM_TIMEOUT = (1.0, 1.0)
         monkeypatch.setattr(transport, "INTERACTIVE_DEADLINE", 3.0)
         target = fake.users[0]
@@ -199,9 +198,6 @@ def test_a_hanging_zoom_gets_an_answer_within_the_deadline(
         with pytest.raises(ZoomNoAnswer):
             client.revoke_sso_token(target.id, deadline=transport.Deadline())
         elapsed = time.monotonic() - started
-    finally:
-        server.shutdown()
-        server.server_close()
     assert elapsed < 3.0 + 0.5, f"answered after {elapsed:.1f} s"
     assert len([r for r in fake.requests if r.endpoint == "revoke"]) >= 2
 

@@ -10,10 +10,9 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from zoomadmin.accounts import throttle
+from zoomadmin.accounts.signals import audited_username
 from zoomadmin.audit.log import client_ip, record
 from zoomadmin.audit.models import Action, Outcome
-
-_MAX_USERNAME = 150
 
 
 class SignInForm(AuthenticationForm):
@@ -28,8 +27,8 @@ class SignInForm(AuthenticationForm):
     def clean(self) -> dict[str, Any]:
         """Refuse a username locked out from this address before checking any password
         (so guessing stops), and record the refusal; otherwise Django's own checks."""
-        # Cut as the failure's audit row has it (accounts/signals.py).
-        username = str(self.cleaned_data.get("username") or "")[:_MAX_USERNAME]
+        # As the failures' audit rows have it, so the count finds them.
+        username = audited_username(self.cleaned_data.get("username") or "")
         if username and self.request is not None:
             until = throttle.locked_until(username, client_ip(self.request))
             if until is not None:

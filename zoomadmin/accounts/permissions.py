@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.http import HttpResponseBase
 from django.template.response import TemplateResponse
 
 from zoomadmin.accounts.roles import Role, has_any_role, roles_of
@@ -30,7 +30,7 @@ def role_required(allowed: frozenset[Role]) -> Callable[[View], View]:
                 return view(request, *args, **kwargs)
             if not roles_of(request.user):
                 record_denied(request, "no role")
-                return no_role_response(request)
+                return TemplateResponse(request, "accounts/no_role.html", status=403)
             needed = " or ".join(sorted(role.value for role in allowed))
             record_denied(request, f"needs {needed}")
             template = "errors/_refused.html" if request.htmx else "403.html"
@@ -39,7 +39,3 @@ def role_required(allowed: frozenset[Role]) -> Callable[[View], View]:
         return wrapper
 
     return decorator
-
-
-def no_role_response(request: HttpRequest) -> HttpResponse:
-    return TemplateResponse(request, "accounts/no_role.html", status=403)

@@ -12,7 +12,13 @@ from django.http import HttpRequest
 from zoomadmin.audit.log import record
 from zoomadmin.audit.models import Action, Outcome
 
+# AuditEvent.actor_username's max_length: a pasted novel is cut, not a database error.
 _MAX_USERNAME = 150
+
+
+def audited_username(typed: object) -> str:
+    """A typed username as a sign-in failure's audit row holds it: cut to the column."""
+    return str(typed)[:_MAX_USERNAME]
 
 
 @receiver(user_logged_in)
@@ -24,13 +30,11 @@ def audit_sign_in(sender: object, request: HttpRequest, user: AbstractBaseUser, 
 def audit_failed_sign_in(
     sender: object, credentials: dict[str, Any], request: HttpRequest | None = None, **_: Any
 ) -> None:
-    # Django has already masked the password in ``credentials``; keep only the name,
-    # cut to the column's length so a pasted novel cannot break the sign-in page.
-    username = str(credentials.get("username", ""))[:_MAX_USERNAME]
+    # Django has already masked the password in ``credentials``; keep only the name.
     record(
         Action.SIGN_IN_FAILED,
         request=request,
-        actor_username=username,
+        actor_username=audited_username(credentials.get("username", "")),
         outcome=Outcome.FAILED,
         detail="wrong username or password, or the account is inactive",
     )

@@ -34,12 +34,12 @@ def locked_until(
     attempts = (
         AuditEvent.objects.filter(
             actor_username__iexact=username,
+            client_ip=address,
             created_at__gte=now - period,
             created_at__lte=now,
             action__in=[Action.SIGN_IN, Action.SIGN_IN_FAILED],
             outcome__in=[Outcome.SUCCESS, Outcome.FAILED],
         )
-        .filter(client_ip=address)
         .order_by("-created_at", "-id")
         .values_list("action", "created_at")[:limit]
     )

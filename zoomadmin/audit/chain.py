@@ -137,11 +137,6 @@ _PAYLOAD_KEYS = tuple(sorted((*HASHED_FIELDS, "v")))
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=True)
 
 
-def canonical_value(name: str, value: Any) -> Canonical:
-    """One column's value as the hash sees it, from a model, a query or an exported file."""
-    return None if value is None else _CANONICAL[name](value)
-
-
 def row_digest(values: Mapping[str, Any]) -> str:
     """SHA-256 (hex) of the canonical serialization of a row, its ``prev_hash`` included.
 

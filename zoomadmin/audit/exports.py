@@ -112,17 +112,18 @@ def export_rows(events: QuerySet[AuditEvent]) -> Iterator[Row]:
     million datetime objects); on SQLite Python does.
     """
     columns: list[Any] = list(EXPORT_COLUMNS)
-    if connections[events.db].vendor == "postgresql":
+    spelled_by_database = connections[events.db].vendor == "postgresql"
+    if spelled_by_database:
         columns[_CREATED_AT] = _CanonicalTime("created_at")
         columns[_SUBMISSION_ID] = Cast("submission_id", CharField())
-    rows = events.order_by("seq").values_list(*columns)
-    for values in rows.iterator(chunk_size=CHUNK_ROWS):
-        created, submission = values[_CREATED_AT], values[_SUBMISSION_ID]
-        if type(created) is str and (submission is None or type(submission) is str):
-            yield values
-            continue
+    rows = events.order_by("seq").values_list(*columns).iterator(chunk_size=CHUNK_ROWS)
+    if spelled_by_database:
+        yield from rows  # every value already canonical: nothing to do per row
+        return
+    for values in rows:
         row: list[Any] = list(values)
-        row[_CREATED_AT] = canonical_time(created) if type(created) is not str else created
+        row[_CREATED_AT] = canonical_time(values[_CREATED_AT])
+        submission = values[_SUBMISSION_ID]
         row[_SUBMISSION_ID] = None if submission is None else str(submission)
         yield tuple(row)
 

@@ -11,7 +11,8 @@ from django.http import HttpRequest
 from zoomadmin.audit.models import Action, AuditEvent, Outcome
 from zoomadmin.middleware import current_request_id
 
-_MAX_USER_AGENT = 512
+# The column's own limit: a longer header (client-controlled) is cut, not refused.
+_MAX_USER_AGENT = AuditEvent._meta.get_field("user_agent").max_length
 
 
 def client_ip(request: HttpRequest) -> str | None:

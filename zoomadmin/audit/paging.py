@@ -41,9 +41,7 @@ def older_than(events: QuerySet[AuditEvent], cursor: int) -> QuerySet[AuditEvent
     key = anchor(cursor)
     if key is None:  # a hand-typed id: the best one can do is compare ids
         return events.filter(id__lt=cursor)
-    at, row_id = key
-    # The redundant created_at <= at is what the index can seek to; the OR is the tie.
-    return events.filter(created_at__lte=at).filter(Q(created_at__lt=at) | Q(id__lt=row_id))
+    return _older_than_key(events, key)
 
 
 def newer_than(events: QuerySet[AuditEvent], cursor: int) -> QuerySet[AuditEvent]:
@@ -51,6 +49,16 @@ def newer_than(events: QuerySet[AuditEvent], cursor: int) -> QuerySet[AuditEvent
     key = anchor(cursor)
     if key is None:
         return events.filter(id__gt=cursor)
+    return _newer_than_key(events, key)
+
+
+def _older_than_key(events: QuerySet[AuditEvent], key: Anchor) -> QuerySet[AuditEvent]:
+    at, row_id = key
+    # The redundant created_at <= at is what the index can seek to; the OR is the tie.
+    return events.filter(created_at__lte=at).filter(Q(created_at__lt=at) | Q(id__lt=row_id))
+
+
+def _newer_than_key(events: QuerySet[AuditEvent], key: Anchor) -> QuerySet[AuditEvent]:
     at, row_id = key
     return events.filter(created_at__gte=at).filter(Q(created_at__gt=at) | Q(id__gt=row_id))
 
@@ -100,5 +108,7 @@ def _beyond(
     """
     if filtered.filter(id=cursor).exists():
         return True
-    side = older_than(filtered, edge.id) if older else newer_than(filtered, edge.id)
+    # ``edge`` is a row in hand: its sort key needs no lookup.
+    key = (edge.created_at, edge.id)
+    side = _older_than_key(filtered, key) if older else _newer_than_key(filtered, key)
     return side.exists()

@@ -16,7 +16,7 @@ not grow with the log.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -66,8 +66,11 @@ def _where(seq: object, row_id: object) -> str:
     return f"row seq {seq} (id {row_id})"
 
 
-def _missing(first: int, last: int) -> str:
-    return f"seq {first}" if first == last else f"seq {first}..{last}"
+def _gap(first: int, last: int, seq: int, row_id: Any) -> Problem:
+    """Seq ``first``..``last`` are missing before the row ``seq`` (id ``row_id``)."""
+    missing = f"seq {first}" if first == last else f"seq {first}..{last}"
+    message = f"gap: {missing} missing before {_where(seq, row_id)}: rows were deleted"
+    return Problem("gap", message, seq, row_id)
 
 
 class ChainWalker:
@@ -94,14 +97,7 @@ class ChainWalker:
         previous = report.head if report.rows else None
         if previous is None:
             if self.from_genesis and seq != 1:
-                report.add(
-                    Problem(
-                        "gap",
-                        f"gap: {_missing(1, seq - 1)} missing before {where}: rows were deleted",
-                        seq,
-                        row_id,
-                    )
-                )
+                report.add(_gap(1, seq - 1, seq, row_id))
         elif seq <= previous.seq:
             report.add(
                 Problem("order", f"{where} is out of order (after seq {previous.seq})", seq, row_id)
@@ -109,15 +105,7 @@ class ChainWalker:
         elif seq > previous.seq + 1:
             report.gaps += seq - previous.seq - 1
             if self.contiguous:
-                missing = _missing(previous.seq + 1, seq - 1)
-                report.add(
-                    Problem(
-                        "gap",
-                        f"gap: {missing} missing before {where}: rows were deleted",
-                        seq,
-                        row_id,
-                    )
-                )
+                report.add(_gap(previous.seq + 1, seq - 1, seq, row_id))
         elif row["prev_hash"] != previous.row_hash:
             report.add(
                 Problem(
@@ -161,10 +149,10 @@ class ChainWalker:
                         row_id,
                     )
                 )
-        if report.first is None:
-            report.first = Head(seq, str(row["row_hash"]))
-        report.rows += 1
         report.head = Head(seq, str(row["row_hash"]))
+        if report.first is None:
+            report.first = report.head
+        report.rows += 1
 
     def finish(self) -> Report:
         expect = self.expect_head
@@ -227,8 +215,7 @@ def verify_file(
     return walker.finish()
 
 
-def _compare_with_database(batch: Iterable[Mapping[str, Any]], using: str) -> Iterator[Problem]:
-    rows = list(batch)
+def _compare_with_database(rows: Sequence[Mapping[str, Any]], using: str) -> Iterator[Problem]:
     stored = dict(
         AuditEvent._base_manager.using(using)
         .filter(seq__in=[row["seq"] for row in rows])

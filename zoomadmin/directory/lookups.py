@@ -21,14 +21,14 @@ def remember_lookup(user: ZoomUser) -> None:
     email_key = user.email.lower()
     pending_key = PENDING_KEY_PREFIX + email_key
     with transaction.atomic():
-        rows = list(
-            DirectoryUser.objects.select_for_update().filter(
-                Q(key=user.id) | Q(key=pending_key) if user.id else Q(key=pending_key)
-            )
+        existing = set(
+            DirectoryUser.objects.select_for_update()
+            .filter(key__in=[user.id, pending_key])
+            .values_list("key", flat=True)
         )
-        by_key = {row.key: row for row in rows}
-        key = user.id if user.id in by_key or pending_key not in by_key else pending_key
-        key = key or pending_key
+        # A pending row keeps its key (the next sync adopts it) unless the id has a row.
+        keep_pending = pending_key in existing and user.id not in existing
+        key = user.id if user.id and not keep_pending else pending_key
         DirectoryUser.objects.bulk_create(
             [
                 DirectoryUser(

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
-
-from django.db import migrations
-from django.db.backends.base.schema import BaseDatabaseSchemaEditor
-from django.db.migrations.state import ProjectState
+from django.db import connections, migrations
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import Model
 
 
 class AddIndexOnPostgres(migrations.AddIndex):
@@ -17,29 +14,16 @@ class AddIndexOnPostgres(migrations.AddIndex):
     and searches its small tables without it.
     """
 
-    def database_forwards(
-        self,
-        app_label: str,
-        schema_editor: BaseDatabaseSchemaEditor,
-        from_state: ProjectState,
-        to_state: ProjectState,
-    ) -> None:
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_forwards(app_label, schema_editor, from_state, to_state)
-
-    def database_backwards(
-        self,
-        app_label: str,
-        schema_editor: BaseDatabaseSchemaEditor,
-        from_state: ProjectState,
-        to_state: ProjectState,
-    ) -> None:
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_backwards(app_label, schema_editor, from_state, to_state)
+    def allow_migrate_model(
+        self, connection_alias: BaseDatabaseWrapper | str, model: type[Model]
+    ) -> bool:
+        # Asked by both database_forwards and database_backwards, as a router would be.
+        connection = (
+            connections[connection_alias] if isinstance(connection_alias, str) else connection_alias
+        )
+        return connection.vendor == "postgresql" and super().allow_migrate_model(
+            connection_alias, model
+        )
 
     def describe(self) -> str:
         return f"{super().describe()} (PostgreSQL only)"
-
-    def deconstruct(self) -> tuple[str, Sequence[Any], dict[str, Any]]:
-        _name, args, kwargs = super().deconstruct()
-        return self.__class__.__name__, args, kwargs

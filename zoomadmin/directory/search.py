@@ -70,9 +70,8 @@ def matches(query: str) -> QuerySet[DirectoryUser]:
     if words:
         found |= words
     folded = fold(text)
-    substring = Q(search_text__contains=folded) if len(folded) >= SUBSTRING_MIN else None
-    if substring is not None:
-        found |= substring
+    if len(folded) >= SUBSTRING_MIN:
+        found |= Q(search_text__contains=folded)
     rank = Case(
         When(exact, then=Value(RANK_EXACT)),
         When(prefix, then=Value(RANK_EMAIL_PREFIX)),

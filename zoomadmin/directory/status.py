@@ -44,7 +44,7 @@ def ago(delta: timedelta) -> str:
 
 
 def directory_status() -> DirectoryStatus:
-    """Three small queries: the user count and the latest runs."""
+    """Four small queries: the user count and three of the latest runs."""
     finished = SyncRun.objects.exclude(status=SyncRun.Status.RUNNING)
     latest = finished.first()
     return DirectoryStatus(

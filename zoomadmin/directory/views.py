@@ -30,12 +30,12 @@ def sync_now(request: HtmxHttpRequest) -> HttpResponse:
     """
     running = running_sync()
     if running is not None and not _stale(running.heartbeat_at):
-        message = "A sync is already running."
-        record(Action.DIRECTORY_SYNC, request=request, outcome=Outcome.FAILED, detail=message)
+        outcome, message = Outcome.FAILED, "A sync is already running."
     else:
         sync_directory.enqueue(trigger="manual", requested_by=request.user.get_username())
+        outcome = Outcome.SUCCESS
         message = "Sync started: the worker pages through Zoom's users in the background."
-        record(Action.DIRECTORY_SYNC, request=request, outcome=Outcome.SUCCESS, detail=message)
+    record(Action.DIRECTORY_SYNC, request=request, outcome=outcome, detail=message)
     if not request.htmx:
         return redirect("helpdesk:search")
     context = {"directory": directory_status(), "can_sync": True, "sync_message": message}

@@ -62,8 +62,7 @@ def look_up_user(query: str, *, request: HttpRequest) -> Lookup:
         detail=f"query: {query}",
         target_zoom_id=user.id,
         target_email=user.email,
-        zoom_status=answer.status,
-        zoom_tracking_id=answer.tracking_id,
+        **_answer_fields(answer),
     )
     return Lookup(query=query, user=user)
 
@@ -121,43 +120,27 @@ def do_force_logout(
     try:
         answer = client.revoke_sso_token(target.zoom_reference)
     except ZoomError as error:
-        result = record(
-            Action.FORCE_LOGOUT_RESULT,
-            request=request,
-            outcome=Outcome(error.outcome),
-            target_zoom_id=target.zoom_id,
-            target_email=target.email,
-            reason=reason,
-            detail=error.agent_message,
-            intent=intent,
-            **_zoom_fields(error),
-        )
-        return ForceLogoutResult(
-            target=target,
-            outcome=Outcome(error.outcome),
-            message=error.agent_message,
-            retryable=error.retryable,
-            intent=intent,
-            result=result,
-        )
-    message = success_message(target)
+        outcome, message, retryable = Outcome(error.outcome), error.agent_message, error.retryable
+        zoom = _zoom_fields(error)
+    else:
+        outcome, message, retryable = Outcome.SUCCESS, success_message(target), False
+        zoom = _answer_fields(answer)
     result = record(
         Action.FORCE_LOGOUT_RESULT,
         request=request,
-        outcome=Outcome.SUCCESS,
+        outcome=outcome,
         target_zoom_id=target.zoom_id,
         target_email=target.email,
         reason=reason,
         detail=message,
-        zoom_status=answer.status,
-        zoom_tracking_id=answer.tracking_id,
         intent=intent,
+        **zoom,
     )
     return ForceLogoutResult(
         target=target,
-        outcome=Outcome.SUCCESS,
+        outcome=outcome,
         message=message,
-        retryable=False,
+        retryable=retryable,
         intent=intent,
         result=result,
     )
@@ -195,6 +178,8 @@ def _earlier_submission(target: Target, submission_id: uuid.UUID) -> ForceLogout
 
 
 class ZoomFields(TypedDict):
+    """What Zoom said, as the audit row's ``zoom_*`` fields."""
+
     zoom_status: int | None
     zoom_error_code: int | None
     zoom_message: str
@@ -207,4 +192,13 @@ def _zoom_fields(error: ZoomError) -> ZoomFields:
         "zoom_error_code": error.code,
         "zoom_message": error.zoom_message,
         "zoom_tracking_id": error.tracking_id,
+    }
+
+
+def _answer_fields(answer: client.ZoomAnswer) -> ZoomFields:
+    return {
+        "zoom_status": answer.status,
+        "zoom_error_code": None,
+        "zoom_message": "",
+        "zoom_tracking_id": answer.tracking_id,
     }

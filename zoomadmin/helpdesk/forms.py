@@ -70,9 +70,6 @@ class ForceLogoutForm(forms.Form):
     def clean_target(self) -> Target:
         try:
             return load_target(self.cleaned_data["target"])
-        except BadTarget as error:
-            if str(error) == "expired":
-                raise ValidationError(
-                    "This search result is over an hour old: search again."
-                ) from None
-            raise ValidationError("This search result is damaged: search again.") from None
+        except BadTarget:
+            # Never shown: the view answers any bad target with its own page (bad_target).
+            raise ValidationError("This search result is too old or was altered.") from None

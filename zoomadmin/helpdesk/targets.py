@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 
 from django.core import signing
 
-from zoomadmin.zoom.client import ZoomUser
+from zoomadmin.zoom.client import SSO_LOGIN_TYPE, ZoomUser
 from zoomadmin.zoom.ids import is_user_reference
 
 _SALT = "zoomadmin.helpdesk.target"
@@ -51,7 +51,7 @@ class Target:
 
     @property
     def signs_in_with_sso(self) -> bool:
-        return 101 in self.login_types
+        return SSO_LOGIN_TYPE in self.login_types
 
     @property
     def sign_in_methods(self) -> str:

@@ -21,7 +21,7 @@ from zoomadmin.helpdesk import actions
 from zoomadmin.helpdesk.forms import ForceLogoutForm, SearchForm
 from zoomadmin.helpdesk.targets import BadTarget, load_target
 from zoomadmin.http import HtmxHttpRequest
-from zoomadmin.zoom.ids import is_email, is_zoom_user_id
+from zoomadmin.zoom.ids import is_user_reference
 
 
 def _wants_partial(request: HtmxHttpRequest) -> bool:
@@ -65,9 +65,7 @@ class Found:
     def stale(self) -> bool:
         """Zoom failed: the rows are the directory's, as of the last sync."""
         return (
-            self.lookup is not None
-            and self.lookup.error is not None
-            and not (self.lookup.not_found)
+            self.lookup is not None and self.lookup.error is not None and not self.lookup.not_found
         )
 
     @property
@@ -77,7 +75,7 @@ class Found:
     @property
     def zoom_can_tell(self) -> bool:
         """An email or id the directory does not know, not asked at Zoom yet (typing)."""
-        return self.lookup is None and (is_email(self.query) or is_zoom_user_id(self.query))
+        return self.lookup is None and is_user_reference(self.query)
 
 
 RECENT_ACTIONS = (Action.SEARCH, Action.FORCE_LOGOUT_RESULT, Action.DENIED)
@@ -102,7 +100,7 @@ def search(request: HtmxHttpRequest) -> HttpResponse:
     elif form.is_bound and form.cleaned_data["q"]:
         found = _find(form.cleaned_data["q"], request, submitted=not _typing(request))
         context["found"] = found
-        if found.lookup and found.lookup.error and not found.lookup.not_found and not found.rows:
+        if found.stale and not found.rows:
             status = 502
     else:
         context["recent"] = _recent_actions(request)
@@ -119,24 +117,34 @@ def _typing(request: HtmxHttpRequest) -> bool:
 
 
 def _find(query: str, request: HtmxHttpRequest, *, submitted: bool) -> Found:
-    results = directory_search.search(query)
+    """The directory's matches, and Zoom's answer when the rule of ``search`` asks Zoom.
+
+    One directory search, made after the lookup (which refreshed or retired the user's
+    row); two while typing a reference the directory knows, since only the first
+    search can tell that it does.
+    """
+    # Submitted: Zoom is asked for any reference, whatever the directory holds.
+    results = None if submitted else directory_search.search(query)
     lookup = None
-    if is_email(query) or is_zoom_user_id(query):
-        known = any(
-            directory_search.rank_of(row) == directory_search.RANK_EXACT for row in results.users
-        )
-        if submitted or known:
-            lookup = actions.look_up_user(query, request=request)
-            # The lookup refreshed (or retired) the directory's row: search it again.
-            results = directory_search.search(query)
-    rows = [ResultRow.from_directory(row) for row in results.users]
-    if lookup is not None and lookup.user is not None:
+    if is_user_reference(query) and (results is None or _knows_exactly(results)):
+        lookup = actions.look_up_user(query, request=request)
+        results = None  # read before the lookup changed the row
+    if results is None:
+        results = directory_search.search(query)
+    if lookup is None or lookup.user is None:
+        rows = [ResultRow.from_directory(row) for row in results.users]
+    else:
         fresh = ResultRow.from_zoom(lookup.user)
-        rows = [
-            fresh,
-            *(r for r, row in zip(rows, results.users, strict=True) if not fresh.same_user(row)),
-        ]
+        others = (row for row in results.users if not fresh.same_user(row))
+        rows = [fresh, *map(ResultRow.from_directory, others)]
     return Found(query=query, rows=rows, results=results, lookup=lookup)
+
+
+def _knows_exactly(results: directory_search.Results) -> bool:
+    """The directory has a user with exactly this email address or Zoom id."""
+    return any(
+        directory_search.rank_of(row) == directory_search.RANK_EXACT for row in results.users
+    )
 
 
 def _recent_actions(request: HtmxHttpRequest) -> list[AuditEvent]:

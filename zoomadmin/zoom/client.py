@@ -16,9 +16,9 @@ import requests
 from django.conf import settings
 from django.utils.dateparse import parse_datetime
 
-from zoomadmin.zoom.errors import ZoomBadResponse
+from zoomadmin.zoom.errors import ZoomBadResponse, tracking_id
 from zoomadmin.zoom.ids import is_user_reference
-from zoomadmin.zoom.transport import Deadline, Endpoint, call, json_body, tracking_id
+from zoomadmin.zoom.transport import Deadline, Endpoint, call, json_body
 
 SSO_LOGIN_TYPE = 101
 LIST_USERS_MAX_PAGE_SIZE = 2000  # the spec's maximum for GET /users (ZOOM_API.md 2.1)

@@ -2,13 +2,27 @@
 
 Views catch ``ZoomError``; ``outcome`` says what the audit row records ("failed":
 Zoom certainly did not act; "unknown": it may have; "not_found"), ``explanation``
-what happened and ``advice`` whether trying again helps.
+what happened and ``advice`` whether trying again helps. ``tracking_id`` reads the id
+Zoom gives each answer, which errors and audit rows carry.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
+
+if TYPE_CHECKING:
+    import requests
+
+TRACKING_ID_LENGTH = 255  # the audit row's zoom_tracking_id column
+
+
+def tracking_id(response: requests.Response) -> str:
+    """Zoom's id of one answer (``x-zm-trackingid``), to match a complaint with Zoom's logs.
+
+    One reader for the API and the OAuth host alike, so the value always fits the audit row.
+    """
+    return response.headers.get("x-zm-trackingid", "")[:TRACKING_ID_LENGTH]
 
 
 class ZoomError(Exception):

@@ -29,6 +29,7 @@ from zoomadmin.zoom.errors import (
     ZoomRateLimited,
     ZoomServerError,
     ZoomUnreachable,
+    tracking_id,
 )
 
 
@@ -56,8 +57,7 @@ def token_url() -> str:
 def fetch_server_to_server_token() -> TokenGrant:
     """POST /oauth/token with the account credentials. One HTTP call to Zoom's OAuth host."""
     session = OAuth2Session(client=AccountCredentialsClient(client_id=settings.ZOOM_CLIENT_ID))
-    session.register_compliance_hook("access_token_response", _raise_for_http_error)
-    return _fetch(session, account_id=settings.ZOOM_ACCOUNT_ID, include_client_id=False)
+    return _fetch(session, account_id=settings.ZOOM_ACCOUNT_ID)
 
 
 class RefreshRejected(ZoomAuthFailed):
@@ -78,8 +78,7 @@ def authorization_url(*, redirect_uri: str, state: str, code_challenge: str) -> 
 def exchange_code(*, code: str, redirect_uri: str, code_verifier: str) -> TokenGrant:
     """POST /oauth/token with the authorization code. One call to Zoom's OAuth host."""
     session = OAuth2Session(settings.ZOOM_CLIENT_ID, redirect_uri=redirect_uri)
-    session.register_compliance_hook("access_token_response", _raise_for_http_error)
-    return _fetch(session, code=code, code_verifier=code_verifier, include_client_id=False)
+    return _fetch(session, code=code, code_verifier=code_verifier)
 
 
 def refresh(refresh_token: str) -> TokenGrant:
@@ -134,10 +133,17 @@ def _client_auth() -> HTTPBasicAuth:
 
 
 def _fetch(session: OAuth2Session, **params: Any) -> TokenGrant:
+    """POST /oauth/token for a new grant, for both grant types: Basic auth carries the
+    client id, so the form body does not repeat it; 429 and 5xx become our errors."""
     _allow_loopback_http()
+    session.register_compliance_hook("access_token_response", _raise_for_http_error)
     try:
         token = session.fetch_token(
-            token_url(), auth=_client_auth(), timeout=settings.ZOOM_TIMEOUT, **params
+            token_url(),
+            auth=_client_auth(),
+            timeout=settings.ZOOM_TIMEOUT,
+            include_client_id=False,
+            **params,
         )
     except Exception as error:
         raise _as_zoom_error(error) from None
@@ -186,16 +192,17 @@ def _grant_from(token: dict[str, Any]) -> TokenGrant:
 
 def _raise_for_http_error(response: requests.Response) -> requests.Response:
     """Turn 429 and 5xx into our errors before oauthlib tries to parse them as tokens."""
-    tracking_id = response.headers.get("x-zm-trackingid", "")
     if response.status_code == 429:
         raise ZoomRateLimited(
-            "Zoom's sign-in service is rate limiting us.", status=429, tracking_id=tracking_id
+            "Zoom's sign-in service is rate limiting us.",
+            status=429,
+            tracking_id=tracking_id(response),
         )
     if response.status_code >= 500:
         raise ZoomServerError(
             f"Zoom's sign-in service had an error (HTTP {response.status_code}).",
             status=response.status_code,
-            tracking_id=tracking_id,
+            tracking_id=tracking_id(response),
         )
     return response
 

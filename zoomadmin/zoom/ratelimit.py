@@ -59,7 +59,8 @@ def reserve(category: Category, *, not_after: float) -> float:
     category is blocked by a daily limit or when the slot would come after
     ``not_after`` (the caller's deadline).
     """
-    interval = 1.0 / (per_second(category) * PACING)
+    limit = per_second(category)
+    interval = 1.0 / (limit * PACING)
     with transaction.atomic():
         bucket = _bucket(category)
         now = time.time()
@@ -69,7 +70,7 @@ def reserve(category: Category, *, not_after: float) -> float:
         if slot > not_after:
             raise ZoomRateLimited(
                 f"So many Zoom requests are queued that this one could not be sent within "
-                f"the time allowed (Zoom allows {per_second(category)} per second)."
+                f"the time allowed (Zoom allows {limit} per second)."
             )
         bucket.next_slot = slot + interval
         bucket.save(update_fields=["next_slot"])

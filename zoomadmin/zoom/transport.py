@@ -47,6 +47,7 @@ from zoomadmin.zoom.errors import (
     ZoomServerError,
     ZoomUnreachable,
     ZoomUserNotFound,
+    tracking_id,
 )
 
 logger = logging.getLogger("zoomadmin.zoom.client")
@@ -355,10 +356,6 @@ def _wait_asked(response: requests.Response) -> float | None:
 def _next_midnight_utc() -> float:
     day = 86_400
     return (time.time() // day + 1) * day
-
-
-def tracking_id(response: requests.Response) -> str:
-    return response.headers.get("x-zm-trackingid", "")[:255]
 
 
 def error_body(response: requests.Response) -> tuple[int | None, str]:

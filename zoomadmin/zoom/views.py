@@ -20,7 +20,7 @@ from zoomadmin.accounts.roles import Role
 from zoomadmin.audit.log import record
 from zoomadmin.audit.models import Action, Outcome
 from zoomadmin.http import HtmxHttpRequest
-from zoomadmin.zoom import oauth, tokens
+from zoomadmin.zoom import circuit, oauth, tokens
 from zoomadmin.zoom.errors import ZoomError
 from zoomadmin.zoom.models import ZoomCircuit
 
@@ -31,7 +31,7 @@ _SESSION_KEY = "zoom_oauth_pending"
 @require_GET
 @role_required(ADMINISTRATORS)
 def connection(request: HtmxHttpRequest) -> HttpResponse:
-    health = ZoomCircuit.objects.filter(name="api").first()
+    health = ZoomCircuit.objects.filter(name=circuit.NAME).first()
     context = {
         "status": tokens.connection_status(),
         "health": health,

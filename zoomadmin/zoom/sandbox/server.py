@@ -22,7 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
-from .core import SandboxResponse, ZoomSandbox, is_loopback
+from .core import Host, SandboxResponse, ZoomSandbox, is_loopback
 
 MAX_BODY = 1_000_000  # far above any Zoom request this project makes
 
@@ -157,16 +157,9 @@ class _Handler(BaseHTTPRequestHandler):
             return None
         return self.rfile.read(length) if length else b""
 
-    def _answer_zoom(self, host: str, path: str, query: str, body: bytes) -> None:
+    def _answer_zoom(self, host: Host, path: str, query: str, body: bytes) -> None:
         sandbox = self.server.sandbox
-        response = sandbox.handle(
-            "api" if host == "api" else "oauth",
-            self.command,
-            path,
-            query,
-            dict(self.headers.items()),
-            body,
-        )
+        response = sandbox.handle(host, self.command, path, query, dict(self.headers.items()), body)
         if response.delay > 0:
             (sandbox.sleep or time.sleep)(response.delay)
         if response.reset:

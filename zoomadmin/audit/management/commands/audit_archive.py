@@ -8,15 +8,16 @@ import os
 import socket
 from argparse import ArgumentParser
 from collections.abc import Iterator
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Max, Min
-from django.utils import timezone
 
+from zoomadmin.audit.chain import read_head
 from zoomadmin.audit.exports import FORMATS, Format, Row, chunks, export_rows, read_snapshot
+from zoomadmin.audit.filters import created_on_days
 from zoomadmin.audit.log import record
 from zoomadmin.audit.models import Action, AuditEvent, Outcome
 
@@ -32,10 +33,6 @@ def _who() -> str:
 
 def _day(text: str) -> date:
     return date.fromisoformat(text)
-
-
-def _start_of(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_current_timezone())
 
 
 class Command(BaseCommand):
@@ -95,19 +92,15 @@ class Command(BaseCommand):
         if by_seq and by_date:
             raise CommandError("give a seq range or a date range, not both")
         if by_date:
-            events = AuditEvent.objects.all()
-            if options["from_date"]:
-                events = events.filter(created_at__gte=_start_of(options["from_date"]))
-            if options["to_date"]:
-                end = _start_of(options["to_date"] + timedelta(days=1))
-                events = events.filter(created_at__lt=end)
+            events = created_on_days(
+                AuditEvent.objects.all(), options["from_date"], options["to_date"]
+            )
             span = events.aggregate(first=Min("seq"), last=Max("seq"))
             if span["first"] is None:
                 raise CommandError("no audit rows in that date range")
             return int(span["first"]), int(span["last"])
-        head = AuditEvent.objects.aggregate(last=Max("seq"))["last"] or 0
         first = options["from_seq"] if options["from_seq"] is not None else 1
-        last = options["to_seq"] if options["to_seq"] is not None else head
+        last = options["to_seq"] if options["to_seq"] is not None else read_head(AuditEvent).seq
         if first < 1 or last < first:
             raise CommandError(f"bad seq range {first}..{last}")
         return first, last
