@@ -81,3 +81,60 @@ def test_an_archive_never_overwrites_a_file(tmp_path: Path) -> None:
 def test_a_seq_range_and_a_date_range_together_are_refused(tmp_path: Path) -> None:
     with pytest.raises(CommandError, match="not both"):
         archive("--from-seq", "1", "--from-date", "2026-01-01", "--output", str(tmp_path / "x"))
+
+
+def test_an_archive_takes_its_format_from_the_name_whatever_its_case(tmp_path: Path) -> None:
+    record(Action.SEARCH)
+    path = tmp_path / "ARCHIVE.CSV"
+    archive("--output", str(path))
+
+    assert path.read_text(encoding="utf-8").lstrip("\ufeff").startswith("seq,id,")
+    assert audit_verify("--file", str(path), "--contiguous")[0] == 0
+
+
+def test_an_archive_name_that_says_no_format_is_refused(tmp_path: Path) -> None:
+    record(Action.SEARCH)
+    with pytest.raises(CommandError, match=r"expected a \.csv or \.jsonl file, or give --format"):
+        archive("--output", str(tmp_path / "archive.txt"))
+    assert not (tmp_path / "archive.txt").exists()
+    assert not AuditEvent.objects.filter(action=Action.EXPORT).exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--from-seq", "0"], "--from-seq 0: seq numbers start at 1"),
+        (["--from-seq", "3", "--to-seq", "2"], "--to-seq 2 is before --from-seq 3"),
+        (["--from-seq", "9"], r"--from-seq 9 is past the end of the log \(seq 4\)"),
+        (
+            ["--from-date", "2026-11-03", "--to-date", "2026-11-01"],
+            "--from-date 2026-11-03 is after --to-date 2026-11-01",
+        ),
+    ],
+)
+def test_a_range_that_selects_nothing_says_why(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
+    for _ in range(4):
+        record(Action.SEARCH)
+    with pytest.raises(CommandError, match=message):
+        archive(*args, "--output", str(tmp_path / "x.jsonl"))
+    assert not (tmp_path / "x.jsonl").exists()
+
+
+def test_an_empty_log_has_nothing_to_archive(tmp_path: Path) -> None:
+    with pytest.raises(CommandError, match="the audit log is empty"):
+        archive("--output", str(tmp_path / "x.jsonl"))
+
+
+def test_a_date_that_is_not_a_date_is_refused_by_name(tmp_path: Path) -> None:
+    with pytest.raises(CommandError, match="'2026-13-01' is not a date: expected YYYY-MM-DD"):
+        archive("--from-date", "2026-13-01", "--output", str(tmp_path / "x.jsonl"))
+
+
+def test_an_archive_into_a_missing_folder_says_so(tmp_path: Path) -> None:
+    record(Action.SEARCH)
+    target = tmp_path / "no-such-folder" / "x.jsonl"
+    with pytest.raises(CommandError, match=r"cannot create .*x\.jsonl: No such file or directory"):
+        archive("--output", str(target))
+    assert not AuditEvent.objects.filter(action=Action.EXPORT).exists()

@@ -202,3 +202,37 @@ def test_verify_file_refuses_a_file_that_is_not_an_export(tmp_path: Path) -> Non
     status, output = audit_verify("--file", str(path))
     assert status == 1
     assert "not the audit export header" in output
+
+
+def test_verify_file_says_a_file_that_is_not_utf8_is_not_an_export(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.jsonl"
+    path.write_bytes('{"reason": "caf\xe9"}\n'.encode("latin-1"))
+
+    status, output = audit_verify("--file", str(path))
+
+    assert status == 1
+    assert "latin1.jsonl: not UTF-8 text, so not an audit export" in output
+
+
+@pytest.mark.parametrize(("column", "value"), [("seq", "third"), ("submission_id", "not-a-uuid")])
+def test_verify_file_names_a_row_holding_a_value_no_audit_row_can_hold(
+    manager_client: Client, tmp_path: Path, column: str, value: str
+) -> None:
+    seed()
+    _, body = download(manager_client, "jsonl")
+    rows = [json.loads(line) for line in body.splitlines()]
+    rows[2][column] = value
+    path = save(tmp_path, "odd.jsonl", "".join(json.dumps(r) + "\n" for r in rows))
+
+    status, output = audit_verify("--file", str(path), "--offline")
+
+    assert status == 1
+    assert "odd.jsonl: the row with seq" in output
+    assert "is unreadable" in output
+
+
+@pytest.mark.parametrize("option", ["--contiguous", "--offline"])
+def test_file_options_without_a_file_are_refused(option: str) -> None:
+    status, output = audit_verify(option)
+    assert status == 1
+    assert f"{option} go with --file" in output

@@ -197,10 +197,13 @@ def read_export(path: Path, fmt: Format | None = None) -> Iterator[dict[str, Can
     """
     fmt = fmt or format_of(path)
     with path.open(encoding="utf-8-sig", newline="") as handle:
-        if fmt == "csv":
-            yield from _read_csv(handle, path.name)
-        else:
-            yield from _read_jsonl(handle, path.name)
+        try:
+            if fmt == "csv":
+                yield from _read_csv(handle, path.name)
+            else:
+                yield from _read_jsonl(handle, path.name)
+        except UnicodeDecodeError:
+            raise NotAnExport(f"{path.name}: not UTF-8 text, so not an audit export") from None
 
 
 def _read_csv(handle: Iterable[str], name: str) -> Iterator[dict[str, Canonical]]:

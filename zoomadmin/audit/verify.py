@@ -25,7 +25,7 @@ from typing import Any
 from django.db import connections
 
 from zoomadmin.audit.chain import EMPTY_HEAD, GENESIS_HASH, HASHED_FIELDS, Head, row_digest
-from zoomadmin.audit.exports import CHUNK_ROWS, Format, read_export, read_snapshot
+from zoomadmin.audit.exports import CHUNK_ROWS, Format, NotAnExport, read_export, read_snapshot
 from zoomadmin.audit.models import AuditEvent
 
 # Problems kept for the report; a wrecked chain of a million rows should not print them all.
@@ -208,7 +208,13 @@ def verify_file(
     rows = read_export(path, fmt)
     while batch := list(islice(rows, CHUNK_ROWS)):
         for row in batch:
-            walker.feed(row)
+            try:
+                walker.feed(row)
+            except (TypeError, ValueError) as error:  # a value no audit row can hold
+                seq = row.get("seq")
+                raise NotAnExport(
+                    f"{path.name}: the row with seq {seq!r} is unreadable ({error})"
+                ) from None
         if against_database:
             for problem in _compare_with_database(batch, using):
                 walker.report.add(problem)

@@ -6,7 +6,7 @@ import getpass
 import hashlib
 import os
 import socket
-from argparse import ArgumentParser
+from argparse import ArgumentParser, ArgumentTypeError
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -16,7 +16,16 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Max, Min
 
 from zoomadmin.audit.chain import read_head
-from zoomadmin.audit.exports import FORMATS, Format, Row, chunks, export_rows, read_snapshot
+from zoomadmin.audit.exports import (
+    FORMATS,
+    Format,
+    NotAnExport,
+    Row,
+    chunks,
+    export_rows,
+    format_of,
+    read_snapshot,
+)
 from zoomadmin.audit.filters import created_on_days
 from zoomadmin.audit.log import record
 from zoomadmin.audit.models import Action, AuditEvent, Outcome
@@ -32,7 +41,10 @@ def _who() -> str:
 
 
 def _day(text: str) -> date:
-    return date.fromisoformat(text)
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ArgumentTypeError(f"{text!r} is not a date: expected YYYY-MM-DD") from None
 
 
 class Command(BaseCommand):
@@ -53,12 +65,14 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         output: Path = options["output"]
-        fmt: Format = options["format"] or ("csv" if output.suffix == ".csv" else "jsonl")
         first, last = self._range(options)
+        fmt = options["format"] or self._format_of(output)
         try:
             handle = output.open("x", encoding="utf-8", newline="")
         except FileExistsError:
             raise CommandError(f"{output} exists: an archive is never overwritten") from None
+        except OSError as error:  # no such folder, no permission, a full disk
+            raise CommandError(f"cannot create {output}: {error.strerror}") from None
         digest = hashlib.sha256()
         counted = _Counting(export_rows(AuditEvent.objects.filter(seq__gte=first, seq__lte=last)))
         try:
@@ -84,6 +98,14 @@ class Command(BaseCommand):
         self.stdout.write(f"File sha256: {digest.hexdigest()}")
         self.stdout.write(f"Check it with: manage.py audit_verify --file {output} --contiguous")
 
+    @staticmethod
+    def _format_of(output: Path) -> Format:
+        """The format the name says, as ``audit_verify --file`` will read it."""
+        try:
+            return format_of(output)
+        except NotAnExport as error:
+            raise CommandError(f"{error}, or give --format") from None
+
     def _range(self, options: dict[str, Any]) -> tuple[int, int]:
         """The seq range to write. Dates pick the rows' seq span, which is contiguous; seq
         follows time, so at most a few rows written in the same instant fall either way."""
@@ -92,18 +114,28 @@ class Command(BaseCommand):
         if by_seq and by_date:
             raise CommandError("give a seq range or a date range, not both")
         if by_date:
-            events = created_on_days(
-                AuditEvent.objects.all(), options["from_date"], options["to_date"]
-            )
+            first_day, last_day = options["from_date"], options["to_date"]
+            if first_day and last_day and first_day > last_day:
+                raise CommandError(f"--from-date {first_day} is after --to-date {last_day}")
+            events = created_on_days(AuditEvent.objects.all(), first_day, last_day)
             span = events.aggregate(first=Min("seq"), last=Max("seq"))
             if span["first"] is None:
                 raise CommandError("no audit rows in that date range")
             return int(span["first"]), int(span["last"])
         first = options["from_seq"] if options["from_seq"] is not None else 1
-        last = options["to_seq"] if options["to_seq"] is not None else read_head(AuditEvent).seq
-        if first < 1 or last < first:
-            raise CommandError(f"bad seq range {first}..{last}")
-        return first, last
+        if first < 1:
+            raise CommandError(f"--from-seq {first}: seq numbers start at 1")
+        if options["to_seq"] is not None:
+            last = options["to_seq"]
+            if last < first:
+                raise CommandError(f"--to-seq {last} is before --from-seq {first}")
+            return first, last
+        head = read_head(AuditEvent).seq
+        if head == 0:
+            raise CommandError("the audit log is empty: there is nothing to archive")
+        if first > head:
+            raise CommandError(f"--from-seq {first} is past the end of the log (seq {head})")
+        return first, head
 
 
 class _Counting:

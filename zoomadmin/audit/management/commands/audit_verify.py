@@ -55,6 +55,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         expect: Head | None = options["expect_head"]
         path: Path | None = options["file"]
+        file_only = [f"--{name}" for name in ("format", "contiguous", "offline") if options[name]]
+        if path is None and file_only:
+            raise CommandError(f"{' and '.join(file_only)} go with --file")
         if path is None:
             report = verify_database(expect_head=expect)
             subject = "Audit chain"
