@@ -11,6 +11,7 @@ requirements/, database migrations. It is repeated only when a lock file changes
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import os
 import shutil
@@ -19,6 +20,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -34,6 +36,8 @@ def main(argv: list[str]) -> int:
         print(__doc__)
         return 2
     command, rest = argv[0], argv[1:]
+    if command == "run":
+        run_options(rest)  # a typo fails now, not after the packages are installed
     if os.environ.get(IN_VENV_MARK) != "1":
         return bootstrap(command, rest)
     os.chdir(ROOT)
@@ -105,12 +109,45 @@ def manage(*args: str, env: dict[str, str] | None = None) -> None:
     subprocess.check_call([sys.executable, str(ROOT / "manage.py"), *args], env=env)
 
 
+def run_options(rest: list[str]) -> argparse.Namespace:
+    """``dev.py run``'s options; exits with argparse's message (status 2) on a bad one."""
+    parser = argparse.ArgumentParser(
+        prog="python3 dev.py run",
+        description="Start the Zoom sandbox, the dashboard and the worker.",
+    )
+    parser.add_argument(
+        "--port",
+        type=_number_from(1, 65535),
+        default=os.environ.get("PORT", "8000"),
+        help="the dashboard's port (default: $PORT or 8000)",
+    )
+    parser.add_argument(
+        "--users",
+        type=_number_from(1, 1_000_000),
+        default=300,
+        help="how many users the sandbox seeds (default 300; the directory benchmark uses 100000)",
+    )
+    return parser.parse_args(rest)
+
+
+def _number_from(low: int, high: int) -> Callable[[str], int]:
+    def number(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is not from {low} to {high}")
+        return value
+
+    return number
+
+
 def run(rest: list[str]) -> int:
     from zoomadmin.env import load_dotenv
 
-    port = rest[rest.index("--port") + 1] if "--port" in rest else os.environ.get("PORT", "8000")
-    # --users N: how many users the sandbox seeds (the directory benchmark uses 100,000).
-    users = rest[rest.index("--users") + 1] if "--users" in rest else "300"
+    options = run_options(rest)
+    port, users = str(options.port), str(options.users)
     load_dotenv(ROOT / os.environ.get("DOTENV_FILE", ".env"))
     # The embedded defaults: a development server on SQLite and the built-in Zoom
     # sandbox. Anything set in the environment or .env wins.
@@ -140,7 +177,7 @@ def run(rest: list[str]) -> int:
         )
         children.append(server)
         wait_for(url + "healthz", "the dashboard", server)
-        print_welcome(url, sandbox, int(users))
+        print_welcome(url, sandbox, options.users)
         # Background tasks, and the directory sync on its schedule (the first one now).
         # Started after the welcome, so its log lines never split the sign-in details.
         children.append(

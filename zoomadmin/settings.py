@@ -35,7 +35,9 @@ ALLOWED_HOSTS = env.get_list("ALLOWED_HOSTS", _DEV_HOSTS if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.get_list("CSRF_TRUSTED_ORIGINS", [])
 for _origin in CSRF_TRUSTED_ORIGINS:
     if not _origin.startswith(("https://", "http://")):
-        raise env.ConfigError(f"CSRF_TRUSTED_ORIGINS: {_origin!r} must start with https://")
+        raise env.ConfigError(
+            f"CSRF_TRUSTED_ORIGINS: {_origin!r} must start with https:// (or http://)"
+        )
 
 INSTALLED_APPS = [
     "zoomadmin.apps.ZoomadminAdminConfig",

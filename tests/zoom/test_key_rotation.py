@@ -12,6 +12,7 @@ from django.test import Client
 from pytest_django.fixtures import Settings
 
 from tests.flows import search, text
+from zoomadmin.audit.models import Action, AuditEvent, Outcome
 from zoomadmin.zoom import tokens
 from zoomadmin.zoom.models import ZoomToken
 from zoomadmin.zoom.sandbox import SandboxUser, ZoomSandbox
@@ -84,3 +85,33 @@ def test_an_oauth_app_whose_key_is_gone_needs_an_administrator(
     assert "TOKEN_ENCRYPTION_KEYS" in raised.value.explanation
     assert "needs an administrator" in raised.value.agent_message
     assert not tokens.connection_status().working
+
+
+def test_a_rotation_leaves_an_audit_row_without_the_token(
+    sandbox: ZoomSandbox, settings: Settings
+) -> None:
+    token = tokens.access_token()
+    new_key = Fernet.generate_key().decode()
+    settings.TOKEN_ENCRYPTION_KEYS = [new_key, *settings.TOKEN_ENCRYPTION_KEYS]
+
+    call_command("rotate_token_keys", stdout=StringIO())
+
+    row = AuditEvent.objects.get(action=Action.TOKEN_KEYS_ROTATED)
+    assert row.outcome == Outcome.SUCCESS
+    assert "rotate_token_keys: 1 row(s) re-encrypted with the first key; run by " in row.detail
+    assert token not in row.detail
+
+
+def test_a_rotation_that_cannot_read_a_row_is_audited_as_failed(
+    sandbox: ZoomSandbox, settings: Settings
+) -> None:
+    tokens.access_token()
+    settings.TOKEN_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
+
+    with pytest.raises(CommandError):
+        call_command("rotate_token_keys", stdout=StringIO())
+
+    row = AuditEvent.objects.get(action=Action.TOKEN_KEYS_ROTATED)
+    assert row.outcome == Outcome.FAILED
+    assert "0 row(s) re-encrypted" in row.detail
+    assert "unreadable with every key: " in row.detail

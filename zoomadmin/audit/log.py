@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import getpass
+import os
+import socket
 import uuid
 
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -13,6 +16,16 @@ from zoomadmin.middleware import current_request_id
 
 # The column's own limit: a longer header (client-controlled) is cut, not refused.
 _MAX_USER_AGENT = AuditEvent._meta.get_field("user_agent").max_length
+
+
+def command_runner() -> str:
+    """The operating-system account and host running a management command, for its
+    audit row (a command has no signed-in staff member)."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry and no LOGNAME/USER (some containers)
+        user = f"uid {os.getuid()}"
+    return f"{user} on {socket.gethostname()}"
 
 
 def client_ip(request: HttpRequest) -> str | None:

@@ -33,6 +33,7 @@ class Action(models.TextChoices):
     ZOOM_DISCONNECTED = "zoom_disconnected", "Disconnected Zoom"
     EXPORT = "export", "Exported the audit log"
     DIRECTORY_SYNC = "directory_sync", "Started a directory sync"
+    TOKEN_KEYS_ROTATED = "token_keys_rotated", "Re-encrypted the Zoom tokens"
 
 
 class Outcome(models.TextChoices):

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import getpass
 import hashlib
-import os
-import socket
 from argparse import ArgumentParser, ArgumentTypeError
 from collections.abc import Iterator
 from datetime import date
@@ -27,17 +24,8 @@ from zoomadmin.audit.exports import (
     read_snapshot,
 )
 from zoomadmin.audit.filters import created_on_days
-from zoomadmin.audit.log import record
+from zoomadmin.audit.log import command_runner, record
 from zoomadmin.audit.models import Action, AuditEvent, Outcome
-
-
-def _who() -> str:
-    """The operating-system account and host that ran the command, for the audit row."""
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):  # no passwd entry and no LOGNAME/USER (some containers)
-        user = f"uid {os.getuid()}"
-    return f"{user} on {socket.gethostname()}"
 
 
 def _day(text: str) -> date:
@@ -91,7 +79,7 @@ class Command(BaseCommand):
             outcome=Outcome.SUCCESS,
             detail=(
                 f"audit_archive: {fmt}, seq {first}..{last} ({rows} rows) to {output.name}, "
-                f"sha256 {digest.hexdigest()}; run by {_who()}"
+                f"sha256 {digest.hexdigest()}; run by {command_runner()}"
             ),
         )
         self.stdout.write(f"Wrote {rows} audit rows, seq {first}..{last}, to {output}.")

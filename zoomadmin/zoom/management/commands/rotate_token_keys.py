@@ -8,6 +8,8 @@ from cryptography.fernet import InvalidToken
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from zoomadmin.audit.log import command_runner, record
+from zoomadmin.audit.models import Action, Outcome
 from zoomadmin.zoom import tokens
 from zoomadmin.zoom.models import ZoomToken
 
@@ -34,6 +36,15 @@ class Command(BaseCommand):
                 row.save(update_fields=["access_token_encrypted", "refresh_token_encrypted"])
                 rotated += 1
         self.stdout.write(f"Re-encrypted {rotated} stored Zoom token row(s) with the first key.")
+        record(
+            Action.TOKEN_KEYS_ROTATED,
+            outcome=Outcome.FAILED if unreadable else Outcome.SUCCESS,
+            detail=(
+                f"rotate_token_keys: {rotated} row(s) re-encrypted with the first key"
+                + (f"; unreadable with every key: {', '.join(unreadable)}" if unreadable else "")
+                + f"; run by {command_runner()}"
+            ),
+        )
         if unreadable:
             raise CommandError(
                 f"{len(unreadable)} row(s) could not be decrypted with any key in "
