@@ -125,7 +125,7 @@ def call[T](
     # A success resets the breaker only if it had counted failures: no write per call.
     # (A failure another process counts meanwhile is reset by the next call that sees it.)
     failures_seen = circuit.ensure_closed()
-    token = tokens.access_token()
+    token = _first_token()
     token_renewed = False
     uncertain: ZoomError | None = None  # an attempt Zoom may have acted on
     attempt = 0
@@ -165,6 +165,21 @@ def call[T](
         if failures_seen:
             circuit.record_success()
         return result, response
+
+
+def _first_token() -> str:
+    """The access token for a call. Zoom's sign-in service failing counts like Zoom
+    failing (it opens the circuit after as many failures in a row), and any other
+    refusal is kept for the connection page; a renewal inside the retry loop is counted
+    there already."""
+    try:
+        return tokens.access_token()
+    except (ZoomServerError, ZoomUnreachable, ZoomNoAnswer) as error:
+        circuit.record_failure(error)
+        raise
+    except ZoomError as error:
+        circuit.record_error(error)
+        raise
 
 
 def _attempt(
