@@ -4,41 +4,30 @@ download the filtered set. The page fixture fails the test on any CSP or script 
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from collections.abc import Iterator
 
 import pytest
 from django.contrib.auth.models import User
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser import conftest as browser_fixtures
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, sign_in
+from tests.browser import chromium
+from tests.browser.chromium import launched_chromium, sign_in
 from zoomadmin.audit.log import record
 from zoomadmin.audit.models import Action, AuditEvent, Outcome
 
 pytestmark = pytest.mark.browser
 
 # tests/browser's fixtures, for this module: a conftest's fixtures reach only its folder.
-page = browser_fixtures.page
-browser_manager = browser_fixtures.browser_manager
+page = chromium.page
+browser_manager = chromium.browser_manager
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """tests/browser's Chromium, but closed with this module: Playwright's sync API
-    allows one instance at a time, and tests/browser opens its own for the session."""
-    if not shutil.which(CHROMIUM):
-        if os.environ.get("ZOOMADMIN_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"Chromium is required but missing at {CHROMIUM}")
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install -y chromium)")
-    from playwright.sync_api import sync_playwright
-
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    """tests/browser's Chromium, closed with this module unless tests/browser still holds it
+    (Playwright's sync API allows one instance at a time: the launch is shared)."""
+    with launched_chromium() as shared:
+        yield shared
 
 
 def test_a_manager_reviews_a_long_log_in_the_browser(

@@ -8,11 +8,10 @@ characters refused with a clear message, and a tampered ``target`` refused befor
 
 from __future__ import annotations
 
-import html
 import re
 import unicodedata
 import uuid
-from html.parser import HTMLParser
+from collections.abc import Iterator
 from typing import Any
 from unittest import mock
 from urllib.parse import unquote
@@ -26,11 +25,10 @@ from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import signed_in
-from tests.flows import hidden_value
+from tests.conftest import assert_requests_follow_the_spec, configured_sandbox, signed_in
+from tests.flows import Response, force_logout_fields, hidden_value, signed_target, tags_of, text
 from tests.helpdesk.helpers import confirm_form_fields
 from zoomadmin.audit.models import Action, AuditEvent
-from zoomadmin.helpdesk.targets import Target
 from zoomadmin.zoom.ids import is_email
 from zoomadmin.zoom.sandbox import RecordedRequest, SandboxUser, ZoomSandbox
 from zoomadmin.zoom.sandbox.mock import install
@@ -54,16 +52,15 @@ FUZZ = settings(
 
 
 @pytest.fixture
-def sandbox(zoom_http: responses.RequestsMock) -> ZoomSandbox:
+def sandbox(zoom_http: responses.RequestsMock) -> Iterator[ZoomSandbox]:
     """conftest's sandbox with rate limits far above what fuzzing sends in a second:
-    here a 429 would be Zoom's doing, not the input's, and hide a real 5xx."""
-    fake = ZoomSandbox(
+    here a 429 would be Zoom's doing, not the input's, and hide a real 5xx.
+
+    Afterwards, as there, every API request sent is checked against Zoom's OpenAPI spec.
+    """
+    fake = configured_sandbox(
         user_count=60,
-        plan="business",
         rate_limits={"light": 1_000_000, "medium": 1_000_000, "heavy": 1_000_000},
-        account_id=django_settings.ZOOM_ACCOUNT_ID,
-        client_id=django_settings.ZOOM_CLIENT_ID,
-        client_secret=django_settings.ZOOM_CLIENT_SECRET,
     )
     install(
         fake,
@@ -71,7 +68,8 @@ def sandbox(zoom_http: responses.RequestsMock) -> ZoomSandbox:
         api_base_url=django_settings.ZOOM_API_BASE_URL,
         oauth_base_url=django_settings.ZOOM_OAUTH_BASE_URL,
     )
-    return fake
+    yield fake
+    assert_requests_follow_the_spec(fake)
 
 
 @pytest.fixture
@@ -80,28 +78,6 @@ def agent(helpdesk: User) -> Client:
 
 
 # --- Helpers ---------------------------------------------------------------------------------
-
-
-class Tags(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.tags: list[tuple[str, dict[str, str | None]]] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append((tag, dict(attrs)))
-
-    handle_startendtag = handle_starttag
-
-
-def tags_of(page: str) -> list[tuple[str, dict[str, str | None]]]:
-    parser = Tags()
-    parser.feed(page)
-    parser.close()
-    return parser.tags
-
-
-def visible_text(page: str) -> str:
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
 
 
 def api_calls(sandbox: ZoomSandbox, since: int = 0) -> list[RecordedRequest]:
@@ -156,16 +132,6 @@ def has_control_characters(value: str) -> bool:
     return any(unicodedata.category(ch) == "Cc" for ch in value)
 
 
-def target_of(user: SandboxUser) -> Target:
-    return Target(
-        zoom_id=user.id,
-        email=user.email,
-        name=user.name,
-        status=user.status,
-        login_types=user.login_types,
-    )
-
-
 # --- Hostile Zoom data renders as inert text ------------------------------------------------
 
 IMG = "<img src=x onerror=alert(1)>"
@@ -178,11 +144,12 @@ OUR_HX_GETS = {"/", "/force-logout/confirm/"}
 OUR_HX_TRIGGERS = {("input", "id_q", "input changed delay:30ms")}
 
 
-def assert_inert(page: str, payload: str, *, shown: bool) -> None:
+def assert_inert(response: Response, payload: str, *, shown: bool) -> None:
     """No trace of ``payload`` as markup; shown as text where the field is displayed."""
+    page = response.content.decode()
     assert payload not in page
     if shown:
-        assert payload in visible_text(page), "the field should still be shown, as text"
+        assert payload in text(response), "the field should still be shown, as text"
     for tag, attrs in tags_of(page):
         assert tag not in {"img", "b", "iframe", "object", "embed"}, (tag, attrs)
         if tag == "script":
@@ -217,9 +184,8 @@ def test_hostile_zoom_names_render_as_inert_text_on_the_search_page(
     response = agent.get("/", {"q": user.email}, headers=HTMX if htmx else {})
 
     assert response.status_code == 200
-    page = response.content.decode()
-    assert user.email in page
-    assert_inert(page, payload, shown=True)
+    assert user.email in response.content.decode()
+    assert_inert(response, payload, shown=True)
 
 
 @pytest.mark.parametrize("payload_name", sorted(PAYLOADS))
@@ -231,10 +197,10 @@ def test_a_hostile_department_never_reaches_the_page_as_markup(
         email="eve.dept@globex.example.com", first_name="Eve", last_name="Dept", dept=payload
     )
 
-    page = agent.get("/", {"q": user.email}).content.decode()
+    response = agent.get("/", {"q": user.email})
 
-    assert "eve.dept@globex.example.com" in page
-    assert_inert(page, payload, shown=False)
+    assert "eve.dept@globex.example.com" in response.content.decode()
+    assert_inert(response, payload, shown=False)
 
 
 @pytest.mark.parametrize("payload_name", sorted(PAYLOADS))
@@ -250,9 +216,8 @@ def test_hostile_zoom_names_render_as_inert_text_in_the_confirm_form(
     for headers in ({}, HTMX):
         response = agent.get("/force-logout/confirm/", {"target": target}, headers=headers)
         assert response.status_code == 200
-        page = response.content.decode()
-        assert "Confirm: force log out of Zoom" in page
-        assert_inert(page, payload, shown=True)
+        assert "Confirm: force log out of Zoom" in response.content.decode()
+        assert_inert(response, payload, shown=True)
 
 
 @pytest.mark.parametrize("payload_name", sorted(PAYLOADS))
@@ -273,9 +238,9 @@ def test_hostile_zoom_names_stay_inert_in_the_outcome_and_the_audit_log(
 
     assert outcome.status_code == 200
     assert deletes(sandbox) == [f"/users/{user.id}/token"]
-    assert_inert(outcome.content.decode(), payload, shown=True)
-    audit_page = signed_in(manager).get("/audit/").content.decode()
-    assert user.email in audit_page
+    assert_inert(outcome, payload, shown=True)
+    audit_page = signed_in(manager).get("/audit/")
+    assert user.email in audit_page.content.decode()
     assert_inert(audit_page, payload, shown=True)
 
 
@@ -356,7 +321,7 @@ def test_fuzzed_search_box_never_errors_and_sends_zoom_only_ids_or_emails(
     assert_every_zoom_call_is_well_formed(calls)
     assert len(calls) <= 1
     cleaned = query.strip()
-    page = visible_text(response.content.decode())
+    page = text(response)
     if response.status_code == 400:
         assert calls == [], query
         assert (
@@ -393,7 +358,7 @@ def test_an_overlong_search_is_refused_with_a_clear_message(
     response = agent.get("/", {"q": query}, headers=HTMX)
 
     assert response.status_code == 400
-    assert f"Type at most {MAX_QUERY} characters" in visible_text(response.content.decode())
+    assert f"Type at most {MAX_QUERY} characters" in text(response)
     assert api_calls(sandbox) == []
 
 
@@ -416,7 +381,7 @@ def test_control_characters_and_line_breaks_in_a_search_are_refused(
     response = agent.get("/", {"q": query}, headers=HTMX)
 
     assert response.status_code == 400
-    page = visible_text(response.content.decode())
+    page = text(response)
     assert (
         "A search cannot contain control characters, line breaks or invisible formatting" in page
         or "Null characters are not allowed" in page
@@ -433,7 +398,7 @@ def test_what_is_neither_an_id_nor_an_email_is_never_sent_to_zoom(
 
     # It searches the local directory (empty here) and says so; Zoom never sees it.
     assert response.status_code == 200
-    assert "No one in the directory matches" in visible_text(response.content.decode())
+    assert "No one in the directory matches" in text(response)
     assert api_calls(sandbox) == []
 
 
@@ -466,8 +431,7 @@ def test_a_unicode_name_from_zoom_is_shown_as_is(agent: Client, sandbox: ZoomSan
     user = sandbox.add_user(
         email="ruairi@globex.example.com", first_name="Ruairí", last_name="Ó Briain-Østergård"
     )
-    page = agent.get("/", {"q": user.email}).content.decode()
-    assert "Ruairí Ó Briain-Østergård" in visible_text(page)
+    assert "Ruairí Ó Briain-Østergård" in text(agent.get("/", {"q": user.email}))
 
 
 # --- Fuzzing the force-logout form ------------------------------------------------------------
@@ -507,7 +471,7 @@ def test_fuzzed_force_logout_never_errors_and_revokes_only_the_signed_target(
     reason: str,
     htmx: bool,
 ) -> None:
-    signed = target_of(sso_user).sign()
+    signed = signed_target(sso_user)
     target = {
         "valid": signed,
         "tampered": tamper(signed, position, replacement),
@@ -527,7 +491,7 @@ def test_fuzzed_force_logout_never_errors_and_revokes_only_the_signed_target(
     assert_every_zoom_call_is_well_formed(calls)
     sent = [c.path for c in calls if c.method == "DELETE"]
     assert sent in ([], [f"/users/{sso_user.id}/token"]), sent
-    page = visible_text(response.content.decode())
+    page = text(response)
 
     target_ok = target == signed
     try:
@@ -566,17 +530,11 @@ def test_fuzzed_force_logout_never_errors_and_revokes_only_the_signed_target(
 def test_control_characters_and_line_breaks_in_the_reason_are_refused(
     agent: Client, sandbox: ZoomSandbox, sso_user: SandboxUser, reason: str
 ) -> None:
-    form = {
-        "target": target_of(sso_user).sign(),
-        "submission_id": str(uuid.uuid4()),
-        "reason": reason,
-    }
+    form = force_logout_fields(sso_user, reason=reason)
     response = agent.post("/force-logout/", form, headers=HTMX)
 
     assert response.status_code == 400
-    assert "The reason cannot contain control characters or line breaks." in visible_text(
-        response.content.decode()
-    )
+    assert "The reason cannot contain control characters or line breaks." in text(response)
     assert deletes(sandbox) == []
     assert not AuditEvent.objects.filter(action=Action.FORCE_LOGOUT_REQUESTED).exists()
 
@@ -584,17 +542,11 @@ def test_control_characters_and_line_breaks_in_the_reason_are_refused(
 def test_an_overlong_reason_is_refused_with_a_clear_message(
     agent: Client, sandbox: ZoomSandbox, sso_user: SandboxUser
 ) -> None:
-    form = {
-        "target": target_of(sso_user).sign(),
-        "submission_id": str(uuid.uuid4()),
-        "reason": "r" * (MAX_REASON + 1),
-    }
+    form = force_logout_fields(sso_user, reason="r" * (MAX_REASON + 1))
     response = agent.post("/force-logout/", form, headers=HTMX)
 
     assert response.status_code == 400
-    assert f"Keep the reason under {MAX_REASON} characters." in visible_text(
-        response.content.decode()
-    )
+    assert f"Keep the reason under {MAX_REASON} characters." in text(response)
     assert deletes(sandbox) == []
 
 
@@ -607,7 +559,7 @@ def sign_raw(data: dict[str, Any]) -> str:
 
 
 def bad_targets(user: SandboxUser) -> dict[str, str]:
-    good = target_of(user).sign()
+    good = signed_target(user)
     fields = {
         "zoom_id": user.id,
         "email": user.email,
@@ -648,7 +600,7 @@ def test_a_tampered_target_in_the_confirm_request_is_a_clear_400(
     response = agent.get("/force-logout/confirm/", {"target": target}, headers=HTMX if htmx else {})
 
     assert response.status_code == 400
-    page = visible_text(response.content.decode())
+    page = text(response)
     assert "Nothing was sent to Zoom." in page
     assert "Search for the user again." in page
     assert "Confirm: force log out of Zoom" not in page
@@ -669,7 +621,7 @@ def test_a_tampered_target_in_the_force_logout_request_is_a_clear_400_and_zoom_i
     response = agent.post("/force-logout/", form, headers=HTMX if htmx else {})
 
     assert response.status_code == 400
-    page = visible_text(response.content.decode())
+    page = text(response)
     assert "Nothing was sent to Zoom." in page
     assert sandbox.requests == []
     assert not AuditEvent.objects.filter(action=Action.FORCE_LOGOUT_REQUESTED).exists()
@@ -680,7 +632,7 @@ def test_an_expired_target_is_refused(
 ) -> None:
     two_hours_ago = signing.time.time() - 2 * 60 * 60  # type: ignore[attr-defined]
     with mock.patch("django.core.signing.time.time", return_value=two_hours_ago):
-        old = target_of(sso_user).sign()
+        old = signed_target(sso_user)
 
     response = agent.post(
         "/force-logout/",
@@ -688,7 +640,7 @@ def test_an_expired_target_is_refused(
     )
 
     assert response.status_code == 400
-    assert "Nothing was sent to Zoom." in visible_text(response.content.decode())
+    assert "Nothing was sent to Zoom." in text(response)
     assert sandbox.requests == []
 
 
@@ -697,36 +649,36 @@ def test_a_garbage_submission_id_is_a_400_and_zoom_is_not_called(
     agent: Client, sandbox: ZoomSandbox, sso_user: SandboxUser, submission: str
 ) -> None:
     form = {
-        "target": target_of(sso_user).sign(),
+        "target": signed_target(sso_user),
         "submission_id": submission,
         "reason": "INC-7",
     }
     response = agent.post("/force-logout/", form)
 
     assert response.status_code == 400
-    assert "Nothing was sent to Zoom." in visible_text(response.content.decode())
+    assert "Nothing was sent to Zoom." in text(response)
     assert sandbox.requests == []
 
 
 def test_a_submission_id_reused_for_another_user_does_not_claim_that_user_was_signed_out(
-    agent: Client, sandbox: ZoomSandbox
+    agent: Client, sandbox: ZoomSandbox, sso_users: list[SandboxUser]
 ) -> None:
     """A confirm form's submission id belongs to one target. Sent again with another
     (signed, genuine) target, it must not report the first user's success as the second's."""
-    first, second = [u for u in sandbox.users if u.is_sso and u.status == "active"][:2]
+    first, second = sso_users[:2]
     submission = str(uuid.uuid4())
     agent.post(
         "/force-logout/",
-        {"target": target_of(first).sign(), "submission_id": submission, "reason": "INC-8"},
+        {"target": signed_target(first), "submission_id": submission, "reason": "INC-8"},
     )
     assert deletes(sandbox) == [f"/users/{first.id}/token"]
 
     response = agent.post(
         "/force-logout/",
-        {"target": target_of(second).sign(), "submission_id": submission, "reason": "INC-8"},
+        {"target": signed_target(second), "submission_id": submission, "reason": "INC-8"},
         headers=HTMX,
     )
 
-    page = visible_text(response.content.decode())
+    page = text(response)
     second_revoked = f"/users/{second.id}/token" in deletes(sandbox)
     assert second_revoked or f"Forced out of Zoom: {second.name}" not in page, page

@@ -26,7 +26,7 @@ from django.db import connection
 from django.test import Client
 
 from tests.conftest import make_staff
-from tests.zoom.conftest import serving
+from tests.servers import serving
 from zoomadmin.audit.models import Action, AuditEvent
 from zoomadmin.zoom.sandbox import ZoomSandbox
 

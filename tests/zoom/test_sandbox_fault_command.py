@@ -11,9 +11,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from pytest_django.fixtures import Settings
 
+from tests.servers import serving
 from zoomadmin.zoom.sandbox import ZoomSandbox
-
-from .conftest import serving
 
 
 @pytest.fixture

@@ -11,11 +11,11 @@ import pytest
 import requests
 import responses
 
+from tests.servers import serving
 from zoomadmin.zoom.sandbox import ManualClock, ZoomSandbox
 from zoomadmin.zoom.sandbox.mock import install
 from zoomadmin.zoom.sandbox.server import make_server
 
-from .conftest import serving
 from .openapi import validate_request, validate_sandbox_response
 
 API = "https://api.zoom.us/v2"

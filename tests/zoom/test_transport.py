@@ -14,6 +14,7 @@ from pytest_django.fixtures import Settings
 
 from tests.conftest import FakeClock
 from tests.flows import HTMX, force_logout, open_confirm_form, text, zoom_deletes
+from tests.servers import serving
 from zoomadmin.audit.models import Action, AuditEvent, Outcome
 from zoomadmin.zoom import circuit, client, ratelimit, transport
 from zoomadmin.zoom.errors import (
@@ -28,8 +29,6 @@ from zoomadmin.zoom.errors import (
 )
 from zoomadmin.zoom.models import RateLimitBucket, ZoomCircuit
 from zoomadmin.zoom.sandbox import SandboxUser, ZoomSandbox
-
-from .conftest import serving
 
 pytestmark = pytest.mark.django_db
 
