@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import OperationalError
+from django.tasks.backends.immediate import ImmediateBackend
+from django.tasks.exceptions import InvalidTask, InvalidTaskBackend
 from django.test import Client
 from django.utils import timezone
 
 from tests.conftest import signed_in
 from tests.flows import HTMX, text
-from zoomadmin.audit.models import Action, AuditEvent
+from zoomadmin.audit.models import Action, AuditEvent, Outcome
 from zoomadmin.directory.models import SyncRun
 from zoomadmin.directory.status import ago
 from zoomadmin.directory.sync import start_run
@@ -124,3 +128,61 @@ def test_get_is_not_allowed(manager_client: Client) -> None:
 )
 def test_how_long_ago_reads(minutes: int, said: str) -> None:
     assert ago(timedelta(minutes=minutes, seconds=5)) == said
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        OperationalError("database is locked"),
+        InvalidTask("Backend does not support run_after."),
+        InvalidTaskBackend("Could not find backend 'default'"),
+    ],
+    ids=["database", "task", "backend"],
+)
+def test_a_sync_that_cannot_be_queued_says_so_and_is_audited_as_failed(
+    manager: User,
+    manager_client: Client,
+    sandbox: ZoomSandbox,
+    caplog: pytest.LogCaptureFixture,
+    error: Exception,
+) -> None:
+    with mock.patch.object(ImmediateBackend, "enqueue", side_effect=error):
+        response = manager_client.post(URL, **HTMX)
+
+    assert response.status_code == 503
+    page = text(response)
+    assert "The sync could not be queued, so it did not start." in page
+    assert "Sync started" not in page
+    assert "Sync now" in page  # the button stays, to try again
+    assert not SyncRun.objects.exists()
+    audit = AuditEvent.objects.get(action=Action.DIRECTORY_SYNC)
+    assert (audit.actor, audit.outcome) == (manager, Outcome.FAILED)
+    assert "could not be queued" in audit.detail
+    [logged] = [r for r in caplog.records if r.name == "zoomadmin.directory.views"]
+    assert logged.levelname == "ERROR"
+    assert logged.exc_info is not None and logged.exc_info[1] is error
+
+
+def test_without_htmx_a_sync_that_cannot_be_queued_is_told_on_the_reloaded_page(
+    manager: User, manager_client: Client, sandbox: ZoomSandbox
+) -> None:
+    broken = OperationalError("database is locked")
+    with mock.patch.object(ImmediateBackend, "enqueue", side_effect=broken):
+        response = manager_client.post(URL, follow=True)
+
+    assert response.redirect_chain == [("/", 302)]
+    assert "The sync could not be queued, so it did not start." in text(response)
+    audit = AuditEvent.objects.get(action=Action.DIRECTORY_SYNC)
+    assert (audit.actor, audit.outcome) == (manager, Outcome.FAILED)
+
+
+def test_a_bug_in_queueing_is_not_passed_off_as_a_queue_failure(
+    manager_client: Client, sandbox: ZoomSandbox
+) -> None:
+    with (
+        mock.patch.object(ImmediateBackend, "enqueue", side_effect=TypeError("a bug")),
+        pytest.raises(TypeError, match="a bug"),
+    ):
+        manager_client.post(URL, **HTMX)
+
+    assert not AuditEvent.objects.filter(action=Action.DIRECTORY_SYNC).exists()

@@ -322,3 +322,24 @@ def test_http_front_is_quiet(
 def test_http_front_refuses_non_loopback_hosts() -> None:
     with pytest.raises(ValueError, match="non-loopback"):
         make_server(ZoomSandbox(user_count=1), host="192.0.2.10", port=0)
+
+
+@pytest.mark.parametrize(
+    ("fault", "message"),
+    [
+        ({"endpoint": "revoke", "status": 503, "times": False}, "field 'times' has the wrong type"),
+        ({"endpoint": "revoke", "status": True}, "field 'status' has the wrong type"),
+        ({"endpoint": "revoke", "status": 503, "times": None}, "field 'times' cannot be null"),
+        ({"endpoint": "revoke", "delay": None, "reset": True}, "field 'delay' cannot be null"),
+    ],
+)
+def test_http_front_refuses_fault_fields_of_the_wrong_kind_by_name(
+    served: tuple[ZoomSandbox, str], fault: dict[str, Any], message: str
+) -> None:
+    sandbox, origin = served
+    with requests.Session() as control:
+        refused = control.post(f"{origin}/_sandbox/faults", json=fault, timeout=5)
+
+    assert refused.status_code == 400
+    assert message in refused.text
+    assert sandbox.state()["pending_faults"] == 0

@@ -20,7 +20,8 @@ def role_required(allowed: frozenset[Role]) -> Callable[[View], View]:
 
     A user with no role at all gets the page that says so; a user whose role does not
     cover this page gets a plain refusal. HTMX requests get the same message as a
-    fragment, so it appears where the agent clicked.
+    fragment, so it appears where the agent clicked (a whole page swapped into a
+    results table would bring a second header and menu with it).
     """
 
     def decorator(view: View) -> View:
@@ -30,7 +31,8 @@ def role_required(allowed: frozenset[Role]) -> Callable[[View], View]:
                 return view(request, *args, **kwargs)
             if not roles_of(request.user):
                 record_denied(request, "no role")
-                return TemplateResponse(request, "accounts/no_role.html", status=403)
+                page = "accounts/no_role.html#refused" if request.htmx else "accounts/no_role.html"
+                return TemplateResponse(request, page, status=403)
             needed = " or ".join(sorted(role.value for role in allowed))
             record_denied(request, f"needs {needed}")
             template = "errors/_refused.html" if request.htmx else "403.html"

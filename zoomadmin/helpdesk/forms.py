@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 import unicodedata
+from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
 
-from zoomadmin.helpdesk.targets import BadTarget, Target, load_target
+from zoomadmin.helpdesk.targets import BadTarget, Problem, Target, load_target
 
 MAX_QUERY_LENGTH = 200
 MAX_REASON_LENGTH = 500
@@ -48,7 +49,9 @@ class SearchForm(forms.Form):
 
 
 class ForceLogoutForm(forms.Form):
-    target = forms.CharField(widget=forms.HiddenInput, max_length=4000)
+    # Not required, no max_length: ``load_target`` refuses an empty or overlong target
+    # itself, with a ``BadTarget`` that says why.
+    target = forms.CharField(widget=forms.HiddenInput, required=False)
     submission_id = forms.UUIDField(widget=forms.HiddenInput)
     reason = forms.CharField(
         label="Reason",
@@ -67,9 +70,21 @@ class ForceLogoutForm(forms.Form):
             raise ValidationError("The reason cannot contain control characters or line breaks.")
         return reason
 
+    # Why the target was refused, once validated (None if it was not): the view answers a
+    # bad target with its own page (bad_target), worded from this, not from the field error.
+    bad_target: BadTarget | None = None
+
     def clean_target(self) -> Target:
         try:
             return load_target(self.cleaned_data["target"])
-        except BadTarget:
-            # Never shown: the view answers any bad target with its own page (bad_target).
-            raise ValidationError("This search result is too old or was altered.") from None
+        except BadTarget as bad:
+            self.bad_target = bad
+            raise ValidationError(bad.message, code=bad.problem.value) from None
+
+    def clean(self) -> dict[str, Any] | None:
+        cleaned = super().clean()
+        if self.has_error("target") and self.bad_target is None:
+            # Refused by the field before clean_target (a null character): no value
+            # ``Target.sign`` made has one, so it was altered.
+            self.bad_target = BadTarget(Problem.INVALID)
+        return cleaned

@@ -8,6 +8,7 @@ the audit row freezes it, and nobody can edit the hidden field to aim at someone
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from enum import StrEnum
 
 from django.core import signing
 
@@ -17,6 +18,8 @@ from zoomadmin.zoom.ids import is_user_reference
 _SALT = "zoomadmin.helpdesk.target"
 # A result older than this is searched again: a user's status can change in an hour.
 MAX_AGE_SECONDS = 60 * 60
+# Far longer than any signed target: anything longer was not made by ``Target.sign``.
+MAX_SIGNED_LENGTH = 4000
 
 LOGIN_TYPE_NAMES = {
     0: "Facebook",
@@ -34,8 +37,56 @@ LOGIN_TYPE_NAMES = {
 }
 
 
+class Problem(StrEnum):
+    """Why a confirmation's target cannot be trusted."""
+
+    MISSING = "missing"
+    INVALID = "invalid"
+    EXPIRED = "expired"
+    # The form's submission id, which belongs with its target: damaged, or first used
+    # for another Zoom user (a forged post).
+    SUBMISSION_INVALID = "submission invalid"
+    SUBMISSION_REUSED = "submission reused"
+
+
+_ALTERED = "This search result was damaged or altered, so it cannot be trusted."
+_FORM_ALTERED = "This confirmation form was damaged or altered, so it cannot be trusted."
+# What the agent reads: an old result is routine (a tab left open), a damaged one is not.
+_MESSAGES = {
+    Problem.MISSING: _ALTERED,
+    Problem.INVALID: _ALTERED,
+    Problem.EXPIRED: "This search result is over an hour old, and a Zoom user's status "
+    "can change in an hour.",
+    Problem.SUBMISSION_INVALID: _FORM_ALTERED,
+    Problem.SUBMISSION_REUSED: _FORM_ALTERED,
+}
+# What the audit row says: whoever reviews it can tell a stale tab from a forged post.
+_AUDIT_DETAILS = {
+    Problem.MISSING: "no search result in the request",
+    Problem.INVALID: "search result damaged or altered",
+    Problem.EXPIRED: "search result over an hour old",
+    Problem.SUBMISSION_INVALID: "confirmation form's submission id damaged or altered",
+    Problem.SUBMISSION_REUSED: "confirmation form reused for another Zoom user",
+}
+
+
 class BadTarget(Exception):
-    """The signed target is missing, altered or too old."""
+    """The signed target is missing, altered or too old, or came with a bad submission id.
+
+    The one place that words the refusal, for the page and the audit row alike.
+    """
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.value)
+        self.problem = problem
+
+    @property
+    def message(self) -> str:
+        return _MESSAGES[self.problem]
+
+    @property
+    def audit_detail(self) -> str:
+        return _AUDIT_DETAILS[self.problem]
 
 
 @dataclass(frozen=True)
@@ -81,7 +132,9 @@ class Target:
 
 def load_target(value: str | None) -> Target:
     if not value:
-        raise BadTarget("missing")
+        raise BadTarget(Problem.MISSING)
+    if len(value) > MAX_SIGNED_LENGTH:
+        raise BadTarget(Problem.INVALID)
     try:
         data = signing.loads(value, salt=_SALT, max_age=MAX_AGE_SECONDS)
         target = Target(
@@ -94,9 +147,9 @@ def load_target(value: str | None) -> Target:
             login_types_known=data.get("login_types_known", True) is not False,
         )
     except signing.SignatureExpired:
-        raise BadTarget("expired") from None
+        raise BadTarget(Problem.EXPIRED) from None
     except (signing.BadSignature, KeyError, TypeError, ValueError):
-        raise BadTarget("invalid") from None
+        raise BadTarget(Problem.INVALID) from None
     if not is_user_reference(target.zoom_reference):
-        raise BadTarget("invalid")
+        raise BadTarget(Problem.INVALID)
     return target

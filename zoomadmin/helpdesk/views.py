@@ -19,7 +19,7 @@ from zoomadmin.directory.status import directory_status
 from zoomadmin.directory.views import CAN_SYNC_DIRECTORY
 from zoomadmin.helpdesk import actions
 from zoomadmin.helpdesk.forms import ForceLogoutForm, SearchForm
-from zoomadmin.helpdesk.targets import BadTarget, load_target
+from zoomadmin.helpdesk.targets import BadTarget, Problem, load_target
 from zoomadmin.http import HtmxHttpRequest
 from zoomadmin.zoom.ids import is_user_reference
 
@@ -162,8 +162,8 @@ def force_logout_confirm(request: HtmxHttpRequest) -> HttpResponse:
     """The inline form that asks for a reason and a confirmation."""
     try:
         target = load_target(request.GET.get("target"))
-    except BadTarget:
-        return _bad_target(request)
+    except BadTarget as bad:
+        return _bad_target(request, bad)
     form = ForceLogoutForm(
         initial={"target": target.sign(), "submission_id": uuid.uuid4()},
     )
@@ -175,8 +175,10 @@ def force_logout_confirm(request: HtmxHttpRequest) -> HttpResponse:
 def force_logout(request: HtmxHttpRequest) -> HttpResponse:
     form = ForceLogoutForm(request.POST)
     if not form.is_valid():
-        if "target" in form.errors or "submission_id" in form.errors:
-            return _bad_target(request)
+        if form.bad_target is not None:
+            return _bad_target(request, form.bad_target)
+        if "submission_id" in form.errors:
+            return _bad_target(request, BadTarget(Problem.SUBMISSION_INVALID))
         context = {"form": form, "target": form.cleaned_data["target"]}
         return _render(request, PAGE, "confirm", context, status=400)
     target = form.cleaned_data["target"]
@@ -188,8 +190,7 @@ def force_logout(request: HtmxHttpRequest) -> HttpResponse:
             request=request,
         )
     except actions.SubmissionMismatch:
-        record_denied(request, "confirmation form reused for another Zoom user")
-        return _bad_target(request)
+        return _bad_target(request, BadTarget(Problem.SUBMISSION_REUSED))
     except actions.AuditUnavailable:
         context = {"target": target, "audit_unavailable": True}
         return _render(request, PAGE, "audit_unavailable", context, status=503)
@@ -197,5 +198,11 @@ def force_logout(request: HtmxHttpRequest) -> HttpResponse:
     return _render(request, PAGE, "outcome", {"result": result}, status)
 
 
-def _bad_target(request: HtmxHttpRequest) -> HttpResponse:
-    return _render(request, PAGE, "bad_target", {}, status=400)
+def _bad_target(request: HtmxHttpRequest, bad: BadTarget) -> HttpResponse:
+    """Refuse a target that cannot be trusted: audited, and the page says why.
+
+    An old result needs only a new search; a damaged or forged one is worth a look, so
+    the audit row's detail keeps the two apart.
+    """
+    record_denied(request, bad.audit_detail)
+    return _render(request, PAGE, "bad_target", {"bad_target": bad}, status=400)

@@ -36,6 +36,8 @@ _FAULT_FIELDS: dict[str, type | tuple[type, ...]] = {
     "reset": bool,
     "headers": dict,
 }
+# null means "the default" only where add_fault's own default is None.
+_NULLABLE_FAULT_FIELDS = frozenset({"status", "code", "message", "headers"})
 
 
 class SandboxServer(ThreadingHTTPServer):
@@ -227,10 +229,12 @@ class _Handler(BaseHTTPRequestHandler):
             expected = _FAULT_FIELDS.get(key)
             if expected is None:
                 raise ValueError(f"unknown field {key!r}; fields: {sorted(_FAULT_FIELDS)}")
-            # bool is an int in Python; a JSON true is not a status or a count.
-            if value is not None and (
-                not isinstance(value, expected) or (expected is not bool and value is True)
-            ):
+            if value is None:
+                if key not in _NULLABLE_FAULT_FIELDS:
+                    raise ValueError(f"field {key!r} cannot be null")
+                continue
+            # bool is an int in Python; a JSON true or false is not a status or a count.
+            if not isinstance(value, expected) or (expected is not bool and type(value) is bool):
                 raise ValueError(f"field {key!r} has the wrong type")
         if "endpoint" not in document:
             raise ValueError("field 'endpoint' is required")
